@@ -1,0 +1,55 @@
+# VibeNVR Config. `make run` serves the app; `make test` runs every check. Both install what they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HTMX := static/vendor/htmx.min.js
+CHROMIUM := /usr/lib/chromium/chromium
+HOST ?= $(or $(VIBENVR_HOST),127.0.0.1)
+PORT ?= $(or $(VIBENVR_PORT),8000)
+
+.PHONY: run test lint deps dev-deps chromium bench clean
+
+run: deps
+	$(BIN)/flask --app app run --host $(HOST) --port $(PORT)
+
+deps: $(VENV)/.deps $(HTMX)
+
+$(VENV)/.deps: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+dev-deps: $(VENV)/.dev-deps
+
+$(VENV)/.dev-deps: $(VENV)/.deps requirements-dev.txt
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+$(HTMX): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p static/vendor
+	cp node_modules/htmx.org/dist/htmx.min.js $(HTMX)
+
+# Debian's Chromium for the browser tests, installed when missing and we are root.
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "Chromium is missing: run 'sudo apt-get install chromium' for the browser tests."; \
+	  fi; \
+	fi
+
+lint: dev-deps
+	$(BIN)/ruff check .
+
+test: deps dev-deps chromium lint
+	$(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
+
+bench: deps
+	$(BIN)/python bench/backup_bench.py
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor .pytest_cache .coverage htmlcov test-artifacts

@@ -1,0 +1,61 @@
+"""VibeNVR Config: the configuration service of the VibeNVR network video recorder."""
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+from . import db, errors
+from .config import build_config, load_secret_key, prepare_data_dir
+
+ROOT = Path(__file__).resolve().parent.parent
+HTMX_FILE = ROOT / "static" / "vendor" / "htmx.min.js"
+
+
+def create_app(test_config=None):
+    """Build the app: configuration, data folder, database, login, CSRF, blueprints, scheduler."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_mapping(build_config(test_config))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not HTMX_FILE.exists() and not app.config.get("SKIP_ASSET_CHECK"):
+        raise RuntimeError(
+            f"{HTMX_FILE} is missing. Run `make run` (or `npm ci` and copy "
+            "node_modules/htmx.org/dist/htmx.min.js to static/vendor/) to install the front-end files."
+        )
+    prepare_data_dir(app.config["DATA_DIR"], app.config["BACKUP_DIR"])
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = load_secret_key(app.config["DATA_DIR"])
+
+    db.init_app(app)
+    from .settings.service import clear_cache
+
+    app.before_request(clear_cache)  # settings are read at most once per request
+    from .auth import session
+
+    session.init_app(app)
+    errors.init_app(app)
+    _register_blueprints(app)
+    _register_template_helpers(app)
+    return app
+
+
+def _register_blueprints(app):
+    from .auth.routes import bp as auth_bp
+    from .cameras.api import bp as cameras_api
+    from .groups.api import bp as groups_api
+    from .main import bp as main_bp
+    from .settings.api import bp as settings_api
+    from .storage.api import bp as storage_api
+
+    for blueprint in (main_bp, auth_bp, cameras_api, groups_api, storage_api, settings_api):
+        app.register_blueprint(blueprint)
+
+
+def _register_template_helpers(app):
+    from .templating import init_app
+
+    init_app(app)

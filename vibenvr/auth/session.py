@@ -1,0 +1,60 @@
+"""flask-login wiring: session users, token users, and CSRF only where a browser session is used."""
+
+from flask import g, request
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+
+from ..models import User
+from .tokens import token_from_request, user_for_token
+
+login_manager = LoginManager()
+csrf = CSRFProtect()
+
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+@login_manager.user_loader
+def load_user(user_id):
+    """Session ids are ``"<id>:<password fingerprint>"``; a changed password ends the session."""
+    user_pk, _, fingerprint = str(user_id).partition(":")
+    if not user_pk.isdigit():
+        return None
+    user = User.get_or_none(User.id == int(user_pk))
+    if user is None or user.get_id() != user_id or not user.is_active:
+        return None
+    return user
+
+
+@login_manager.request_loader
+def load_user_from_token(req):
+    plain = token_from_request(req)
+    if plain is None:
+        return None
+    user = user_for_token(plain)
+    if user is not None:
+        g.auth_via_token = True
+    return user
+
+
+def init_app(app):
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    csrf.init_app(app)
+
+    @app.before_request
+    def _csrf_unless_token():
+        """CSRF applies to every browser (session or anonymous) write; token-authenticated calls are exempt."""
+        if request.method not in UNSAFE_METHODS:
+            return
+        if token_from_request(request) is not None:
+            # A token call never rides on the session: a wrong token is a 401, not a session fallback.
+            from flask_login import current_user
+
+            if current_user.is_authenticated and g.get("auth_via_token"):
+                return
+            from flask import abort
+
+            abort(401)
+        csrf.protect()

@@ -1,0 +1,61 @@
+"""The database: a Peewee proxy bound from configuration, per-request connections, table creation."""
+
+import json
+
+from flask import g
+from peewee import DatabaseProxy, TextField
+from playhouse.db_url import connect
+
+db = DatabaseProxy()
+
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "foreign_keys": 1,
+    "busy_timeout": 10000,
+    "synchronous": "normal",
+}
+
+
+class JSONField(TextField):
+    """A JSON value stored as text, the same on SQLite and PostgreSQL."""
+
+    def db_value(self, value):
+        if value is None:
+            return None
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+    def python_value(self, value):
+        if value is None:
+            return None
+        return json.loads(value)
+
+
+def open_database(url):
+    """Connect to ``url`` (``sqlite:///…`` or ``postgresql://…``) with the project's options."""
+    if url.startswith("sqlite"):
+        database = connect(url, pragmas=SQLITE_PRAGMAS, autoconnect=False, check_same_thread=False)
+    else:
+        database = connect(url, autoconnect=False)
+    return database
+
+
+def init_app(app):
+    """Bind the proxy to the configured database, create tables and hook connections to requests."""
+    from . import models
+
+    database = open_database(app.config["DATABASE_URL"])
+    db.initialize(database)
+    with db.connection_context():
+        db.create_tables(models.ALL_MODELS, safe=True)
+        models.seed_defaults()
+
+    @app.before_request
+    def _connect():
+        g._db_opened = db.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def _close(exc):
+        if g.pop("_db_opened", False) and not db.is_closed():
+            db.close()
+
+    app.extensions["peewee"] = database
