@@ -11,10 +11,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from builders import make_token, make_user  # noqa: E402
-
 from vibenvr import create_app  # noqa: E402
 from vibenvr.db import db  # noqa: E402
+
+from builders import make_token, make_user  # noqa: E402
 
 
 def make_app(data_dir, **overrides):

@@ -1,10 +1,10 @@
 import stat
 
-from conftest import make_app
-
 from vibenvr.db import db
 from vibenvr.models import Setting
 from vibenvr.settings.registry import SETTINGS
+
+from conftest import make_app
 
 
 def test_fresh_data_dir_gets_private_secret_key_tables_and_default_settings(tmp_path):
