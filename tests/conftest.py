@@ -26,8 +26,19 @@ def make_app(data_dir, **overrides):
     }
     if os.environ.get("TEST_DATABASE_URL"):
         config["DATABASE_URL"] = os.environ["TEST_DATABASE_URL"]
+        _reset_postgres(config["DATABASE_URL"])
     config.update(overrides)
     return create_app(config)
+
+
+def _reset_postgres(url):
+    """Every app starts on empty tables, as it does on a fresh SQLite file."""
+    from vibenvr.db import open_database
+    from vibenvr.models import ALL_MODELS
+
+    database = open_database(url)
+    with database.connection_context():
+        database.drop_tables(ALL_MODELS, cascade=True, safe=True)
 
 
 @pytest.fixture
@@ -39,10 +50,6 @@ def app(tmp_path):
     try:
         yield app
     finally:
-        if os.environ.get("TEST_DATABASE_URL"):
-            from vibenvr.models import ALL_MODELS
-
-            db.drop_tables(ALL_MODELS, cascade=True)
         db.close()
 
 
