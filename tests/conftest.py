@@ -37,7 +37,7 @@ def _reset_postgres(url):
     from vibenvr.models import ALL_MODELS
 
     database = open_database(url)
-    with database.connection_context():
+    with database.connection_context(), database.bind_ctx(ALL_MODELS):
         database.drop_tables(ALL_MODELS, cascade=True, safe=True)
 
 
