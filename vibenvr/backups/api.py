@@ -1,0 +1,146 @@
+"""``/api/backups…`` and ``/api/config/…`` (SPEC §9): admin only, JSON in and out."""
+
+import io
+
+from flask import Blueprint, current_app, jsonify, request, send_file
+from flask_login import current_user, logout_user
+
+from ..auth.decorators import admin_required
+from ..errors import render_error
+from ..http import BadRequest, is_htmx, json_body
+from ..models import User
+from ..settings.service import get_settings
+from . import service
+from .errors import BackupError, BackupNotFound, BackupWriteError, InvalidBackupName, RestoreFailed, RestoreRefused
+from .format import encode, export_document
+from .status import read_status
+
+bp = Blueprint("backups_api", __name__, url_prefix="/api")
+
+
+@bp.get("/backups")
+@admin_required
+def list_backups():
+    return jsonify({"backups": [entry.to_dict() for entry in service.get_store().list()]})
+
+
+@bp.post("/backups")
+@admin_required
+def create():
+    return jsonify(service.create_backup("manual").to_dict()), 201
+
+
+@bp.get("/backups/status")
+@admin_required
+def status():
+    settings = get_settings()
+    return jsonify({
+        "enabled": settings["backup_auto_enabled"],
+        "frequency_hours": settings["backup_auto_frequency_hours"],
+        "retention": settings["backup_auto_retention"],
+        **read_status(current_app.config["DATA_DIR"]),
+    })
+
+
+@bp.get("/backups/<name>")
+@admin_required
+def download(name):
+    data = service.get_store().read_bytes(name)
+    response = send_file(io.BytesIO(data), mimetype="application/json", as_attachment=True, download_name=name)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.delete("/backups/<name>")
+@admin_required
+def delete(name):
+    service.get_store().delete(name)
+    return "", 204
+
+
+@bp.post("/backups/<name>/restore")
+@admin_required
+def restore_named(name):
+    service.get_store().path_for(name)  # a bad name is a 400 before anything is read
+    options = json_body(required=False)
+    mode, sections = _options(options.get("mode"), options.get("sections"))
+    return _restore(service.load_backup(name), mode, sections, safety=True)
+
+
+@bp.post("/backups/import")
+@admin_required
+def import_file():
+    upload = request.files.get("file")
+    if upload is None:
+        raise BadRequest("send the backup as a multipart form field named 'file'")
+    limit = current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
+    data = upload.stream.read(limit + 1)
+    if len(data) > limit:
+        return render_error(413, f"The upload is larger than the limit of {current_app.config['MAX_UPLOAD_MB']} MB "
+                                 "(VIBENVR_MAX_UPLOAD_MB).")
+    entry, _valid = service.import_backup(data, source=upload.filename or "upload")
+    return jsonify(entry.to_dict()), 201
+
+
+@bp.get("/config/export")
+@admin_required
+def export_config():
+    doc = export_document("manual", now=service.clock(), app_version=current_app.config["APP_VERSION"])
+    response = current_app.response_class(encode(doc), mimetype="application/json")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/config/restore")
+@admin_required
+def restore_body():
+    safety = request.args.get("safety", "true").strip().lower()
+    if safety not in ("true", "false", "1", "0", "yes", "no"):
+        raise BadRequest("safety must be true or false")
+    sections = request.args.getlist("sections") or None
+    if sections and len(sections) == 1 and "," in sections[0]:
+        sections = [s.strip() for s in sections[0].split(",") if s.strip()]
+    mode, sections = _options(request.args.get("mode"), sections)
+    valid = service.validate_document(request.get_data(cache=False), source="upload")
+    return _restore(valid, mode, sections, safety=safety in ("true", "1", "yes"))
+
+
+def _options(mode, sections):
+    mode = mode or "replace"
+    if not isinstance(mode, str):
+        raise BadRequest("mode must be text: replace or merge")
+    if sections is not None and (not isinstance(sections, list) or not all(isinstance(s, str) for s in sections)):
+        raise BadRequest("sections must be a list of section names")
+    return mode, sections or None
+
+
+def _restore(valid, mode, sections, safety):
+    answer = service.restore(valid, mode=mode, sections=sections, safety=safety)
+    if current_user.is_authenticated and not _still_admin(current_user):
+        logout_user()
+        answer["signed_out"] = True
+    response = jsonify(answer)
+    if is_htmx():
+        response.headers["HX-Refresh"] = "true"
+    return response
+
+
+def _still_admin(user):
+    """After a restore: does the signed-in account still exist, active, admin, with the same password?"""
+    fresh = User.get_or_none(User.id == user.id)
+    return (fresh is not None and fresh.is_active and fresh.is_admin and fresh.username == user.username
+            and fresh.hashed_password == user.hashed_password)
+
+
+@bp.app_errorhandler(BackupError)
+def _backup_error(exc):
+    return render_error(exc.status, exc.summary, exc.errors if len(exc.errors) > 1 else None)
+
+
+@bp.app_errorhandler(InvalidBackupName)
+@bp.app_errorhandler(BackupNotFound)
+@bp.app_errorhandler(RestoreRefused)
+@bp.app_errorhandler(RestoreFailed)
+@bp.app_errorhandler(BackupWriteError)
+def _engine_error(exc):
+    return render_error(exc.status, str(exc.args[0] if exc.args else exc))

@@ -1,0 +1,309 @@
+"""Validation of a backup's sections: types and ranges, unique keys and references, all errors collected.
+
+The camera, group and storage-profile rules are the API's own schemas and the settings go through the
+registry's ``coerce``, so a value the API refuses is refused here too. Every message names the
+section, the item (position and name) and the field:
+``cameras[3] "Garage": privacy_masks[0] has 2 points, a polygon needs at least 3``.
+"""
+
+import re
+
+from ..cameras.schema import CAMERA_SCHEMA
+from ..groups.schema import GROUP_SCHEMA
+from ..settings.registry import SETTINGS, coerce
+from ..storage.schema import STORAGE_PROFILE_SCHEMA
+from ..timeutil import iso, parse_iso
+from ..validation import (
+    REQUIRED,
+    FieldError,
+    ValidationError,
+    boolean,
+    choice,
+    clean_object,
+    id_list,
+    integer,
+    json_object,
+    text,
+)
+from .errors import BackupError
+
+MAX_ERRORS = 50
+
+
+def _time(required=True):
+    def check(value, field):
+        if value is None and not required:
+            return None
+        try:
+            return iso(parse_iso(value))
+        except ValueError as exc:
+            raise FieldError(field, str(exc)) from None
+
+    return check
+
+
+def _argon2_hash(value, field):
+    value = text(255, required=True, strip=False)(value, field)
+    if not value.startswith("$argon2"):
+        raise FieldError(field, "is not an argon2 hash (it should start with $argon2id$)")
+    return value
+
+
+_HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
+_BASE32 = re.compile(r"^[A-Z2-7]+=*$")
+
+
+def _sha256_hex(value, field):
+    if not isinstance(value, str) or not _HEX64.match(value):
+        raise FieldError(field, "must be 64 hexadecimal digits (the SHA-256 of the token)")
+    return value.lower()
+
+
+def _totp_secret(value, field):
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise FieldError(field, "must be text")
+    secret = value.strip().upper()
+    if not _BASE32.match(secret):
+        raise FieldError(field, "is not base32 (only the letters A-Z and the digits 2-7)")
+    if not 16 <= len(secret) <= 64:
+        raise FieldError(field, f"has {len(secret)} characters; a TOTP secret has 16 to 64")
+    return secret
+
+
+_ID = (integer(1, 2**53), REQUIRED)
+_CREATED = (_time(), REQUIRED)
+
+USER_SCHEMA = {
+    "username": (text(64, required=True), REQUIRED),
+    "email": (text(320), ""),
+    "hashed_password": (_argon2_hash, REQUIRED),
+    "role": (choice("admin", "viewer"), "viewer"),
+    "language": (text(10), "en"),
+    "is_active": (boolean, True),
+    "is_2fa_enabled": (boolean, False),
+    "totp_secret": (_totp_secret, None),
+    "restrict_camera_access": (boolean, False),
+    "allowed_camera_ids": (id_list, list),
+    "allowed_group_ids": (id_list, list),
+    "extra": (json_object(), dict),
+}
+
+ITEM_SCHEMAS = {
+    "storage_profiles": {"id": _ID, **STORAGE_PROFILE_SCHEMA},
+    "cameras": {"id": _ID, **CAMERA_SCHEMA, "created_at": _CREATED},
+    "groups": {"id": _ID, **GROUP_SCHEMA},
+    "associations": {"camera_id": _ID, "group_id": _ID},
+    "users": {"id": _ID, **USER_SCHEMA, "created_at": _CREATED},
+    "api_tokens": {
+        "id": _ID,
+        "name": (text(100, required=True), REQUIRED),
+        "username": (text(64, required=True), REQUIRED),
+        "token_hash": (_sha256_hex, REQUIRED),
+        "created_at": _CREATED,
+        "last_used_at": (_time(False), None),
+        "expires_at": (_time(False), None),
+        "is_active": (boolean, True),
+    },
+    "recovery_codes": {
+        "id": _ID,
+        "username": (text(64, required=True), REQUIRED),
+        "code_hash": (_argon2_hash, REQUIRED),
+        "created_at": _CREATED,
+    },
+    "trusted_devices": {
+        "id": _ID,
+        "username": (text(64, required=True), REQUIRED),
+        "token_hash": (_sha256_hex, REQUIRED),
+        "name": (text(200), ""),
+        "last_used": (_time(False), None),
+        "expires_at": (_time(), REQUIRED),
+        "created_at": _CREATED,
+    },
+}
+
+# Keys that must be unique within a section (besides ``id``), and what names an item in messages.
+UNIQUE = {"storage_profiles": ("name",), "cameras": ("name",), "groups": ("name",), "users": ("username",),
+          "api_tokens": ("token_hash",), "trusted_devices": ("token_hash",)}
+LABEL = {"storage_profiles": "name", "cameras": "name", "groups": "name", "users": "username",
+         "api_tokens": "name", "trusted_devices": "name"}
+
+
+class _Full(Exception):
+    pass
+
+
+class Problems:
+    """Collects error messages, stopping once there are MAX_ERRORS of them."""
+
+    def __init__(self):
+        self.errors = []
+
+    def add(self, message):
+        self.errors.append(str(message).replace(":  ", ": "))
+        if len(self.errors) >= MAX_ERRORS:
+            raise _Full
+
+    def raise_if_any(self, status=422):
+        if self.errors:
+            raise BackupError(self.errors, status=status)
+
+
+def label(section, index, item):
+    """``cameras[3] "Garage"``: the item's position, and its name when it has one."""
+    name = item.get(LABEL.get(section, ""), None) if isinstance(item, dict) else None
+    if section in ("recovery_codes",) and isinstance(item, dict):
+        name = item.get("username")
+        return f'{section}[{index}] (user "{name}")' if isinstance(name, str) else f"{section}[{index}]"
+    return f'{section}[{index}] "{name}"' if isinstance(name, str) and name.strip() else f"{section}[{index}]"
+
+
+def check_sections(data):
+    """Validate every section of a v2-shaped document; return it normalised or raise BackupError."""
+    problems = Problems()
+    try:
+        doc = _check_all(data, problems)
+    except _Full:
+        problems.errors.append(f"… stopped after {MAX_ERRORS} problems; fix these and check the file again")
+        doc = None
+    problems.raise_if_any()
+    return doc
+
+
+def _check_all(data, problems):
+    from .format import HEADER, KINDS, LEGACY_VERSION, SECTIONS, TOP_LEVEL
+
+    for key in data:
+        if key not in TOP_LEVEL:
+            problems.add(f"{key} is not a known top-level key of a backup")
+    header = {"format": data.get("format"), "schema_version": data.get("schema_version"),
+              "version": LEGACY_VERSION}
+    try:
+        header["timestamp"] = _time()(data.get("timestamp"), "timestamp")
+    except FieldError as exc:
+        problems.add(exc)
+    kind = data.get("kind")
+    if kind not in KINDS:
+        problems.add(f"kind is {kind!r}; it must be one of {', '.join(KINDS)}")
+    header["kind"] = kind
+    try:
+        header["app_version"] = text(50, required=True)(data.get("app_version"), "app_version")
+    except FieldError as exc:
+        problems.add(exc)
+    sections = {}
+    missing = [s for s in SECTIONS if s not in data]
+    for section in missing:
+        problems.add(f"{section}: the section is missing")
+    if "settings" in data:
+        sections["settings"] = _check_settings(data["settings"], problems)
+    for section in SECTIONS[1:]:
+        if section in data:
+            sections[section] = _check_items(section, data[section], problems)
+    _check_counts(data.get("counts"), data, problems)
+    if not missing:
+        _check_unique(sections, problems)
+        _check_references(sections, problems)
+    if problems.errors:
+        return None
+    doc = {key: header[key] for key in HEADER if key in header}
+    doc["counts"] = {section: len(sections[section]) for section in SECTIONS}
+    doc.update((section, sections[section]) for section in SECTIONS)
+    return doc
+
+
+def _check_counts(counts, data, problems):
+    if not isinstance(counts, dict):
+        problems.add("counts must be an object of section -> number of rows")
+        return
+    for section, number in counts.items():
+        actual = data.get(section)
+        if not isinstance(actual, list | dict):
+            if section not in data:
+                problems.add(f"counts.{section} names a section the file does not have")
+            continue
+        if number != len(actual):
+            problems.add(f"counts.{section} says {number!r}, but the section has {len(actual)}")
+
+
+def _check_settings(raw, problems):
+    if not isinstance(raw, dict):
+        problems.add("settings must be an object of setting key -> value")
+        return {}
+    clean = {}
+    for key, value in raw.items():
+        try:
+            clean[key] = coerce(key, value)
+        except FieldError as exc:
+            problems.add(f"settings.{exc}")
+    return {key: clean.get(key, definition.default) for key, definition in SETTINGS.items()}
+
+
+def _check_items(section, raw, problems):
+    if not isinstance(raw, list):
+        problems.add(f"{section} must be a list of objects")
+        return []
+    schema = ITEM_SCHEMAS[section]
+    clean_items = []
+    for index, item in enumerate(raw):
+        where = label(section, index, item)
+        if not isinstance(item, dict):
+            problems.add(f"{where} must be an object")
+            continue
+        try:
+            clean, _ = clean_object(schema, item, prefix=f"{where}: ")
+        except ValidationError as exc:
+            for error in exc.errors:
+                problems.add(error)
+            continue
+        clean_items.append(clean)
+    return clean_items
+
+
+def _check_unique(sections, problems):
+    for section, schema in ITEM_SCHEMAS.items():
+        keys = (("id",) if "id" in schema else ()) + UNIQUE.get(section, ())
+        for key in keys:
+            seen = {}
+            for index, item in enumerate(sections[section]):
+                value = item[key]
+                if value in seen:
+                    shown = value if isinstance(value, int) else f'"{value}"'
+                    problems.add(f"{label(section, index, item)}: {key} {shown} is already used by "
+                                 f"{label(section, seen[value], sections[section][seen[value]])}")
+                else:
+                    seen[value] = index
+    seen = set()
+    for index, link in enumerate(sections["associations"]):
+        pair = (link["camera_id"], link["group_id"])
+        if pair in seen:
+            problems.add(f"associations[{index}]: camera {pair[0]} is linked to group {pair[1]} twice")
+        seen.add(pair)
+
+
+def _check_references(sections, problems):
+    ids = {s: {item["id"] for item in sections[s]} for s in ("storage_profiles", "cameras", "groups")}
+    for index, camera in enumerate(sections["cameras"]):
+        profile = camera["storage_profile_id"]
+        if profile is not None and profile not in ids["storage_profiles"]:
+            problems.add(f"{label('cameras', index, camera)}: storage_profile_id refers to storage profile "
+                         f"{profile}, which is not in the backup")
+    for index, link in enumerate(sections["associations"]):
+        for key, target in (("camera_id", "cameras"), ("group_id", "groups")):
+            if link[key] not in ids[target]:
+                problems.add(f"associations[{index}]: {key} {link[key]} refers to a {target[:-1]} "
+                             "that is not in the backup")
+    for index, user in enumerate(sections["users"]):
+        for key, target in (("allowed_camera_ids", "cameras"), ("allowed_group_ids", "groups")):
+            missing = [i for i in user[key] if i not in ids[target]]
+            if missing:
+                problems.add(f"{label('users', index, user)}: {key} refers to {target} that are not in "
+                             f"the backup: {missing}")
+        if user["is_2fa_enabled"] and not user["totp_secret"]:
+            problems.add(f"{label('users', index, user)}: is_2fa_enabled is true but totp_secret is empty")
+    usernames = {user["username"] for user in sections["users"]}
+    for section in ("api_tokens", "recovery_codes", "trusted_devices"):
+        for index, item in enumerate(sections[section]):
+            if item["username"] not in usernames:
+                problems.add(f'{label(section, index, item)}: username "{item["username"]}" is not a user '
+                             "in the backup")

@@ -1,0 +1,130 @@
+"""``flask --app app backup …`` (SPEC §10): the recovery path when the web UI is out of reach.
+
+Exit codes: 0 success, 1 a readable failure (invalid file, refused restore, missing backup), 2 usage.
+"""
+
+import json
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from ..db import db
+from ..settings.service import get_setting
+from ..templating import human_size
+from . import service
+from .errors import BackupError, BackupNotFound, BackupWriteError, InvalidBackupName, RestoreFailed, RestoreRefused
+from .format import SECTIONS
+from .restore import MODES
+from .store import SAFETY_KEEP
+
+backup_cli = AppGroup("backup", help="Create, list, verify, restore and delete configuration backups.")
+
+FAILURES = (BackupError, BackupNotFound, BackupWriteError, InvalidBackupName, RestoreFailed, RestoreRefused)
+
+
+def _fail(message, lines=()):
+    click.echo(f"Error: {message}", err=True)
+    for line in lines:
+        click.echo(f"  - {line}", err=True)
+    raise SystemExit(1)
+
+
+def _run(work):
+    """Run ``work`` with a database connection; turn the engine's errors into messages and exit 1."""
+    try:
+        with db.connection_context():
+            return work()
+    except BackupError as exc:
+        _fail(exc.summary if len(exc.errors) > 1 else exc.errors[0], exc.errors if len(exc.errors) > 1 else ())
+    except FAILURES as exc:
+        _fail(str(exc.args[0] if exc.args else exc))
+
+
+def _describe(valid):
+    counts = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in valid.counts.items())
+    made = valid.created_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+    origin = "VibeNVR 1.x file" if valid.legacy else f"{valid.kind} backup, schema {valid.schema_version}"
+    return f"{origin}, made {made} by version {valid.app_version}: {counts}"
+
+
+@backup_cli.command("create")
+def create():
+    """Write a manual backup now and print its name."""
+    entry = _run(lambda: service.create_backup("manual"))
+    click.echo(entry.name)
+
+
+@backup_cli.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON, as GET /api/backups does.")
+def list_backups(as_json):
+    """List the backups, newest first."""
+    entries = service.get_store().list()
+    if as_json:
+        click.echo(json.dumps({"backups": [e.to_dict() for e in entries]}, indent=2))
+        return
+    if not entries:
+        click.echo(f"No backups in {current_app.config['BACKUP_DIR']}.")
+        return
+    width = max(len(e.name) for e in entries)
+    for e in entries:
+        made = e.created_at.strftime("%Y-%m-%d %H:%M:%S")
+        click.echo(f"{e.name:<{width}}  {e.kind:<8}  {made} UTC  {human_size(e.size_bytes):>9}")
+
+
+@backup_cli.command("verify")
+@click.argument("name_or_path")
+def verify(name_or_path):
+    """Check a backup completely; exit 0 when it is valid, 1 with the reasons when not."""
+    valid = _run(lambda: service.load_backup(name_or_path, allow_path=True))
+    click.echo(f"OK: {name_or_path} is a valid {_describe(valid)}")
+    for line in valid.report:
+        click.echo(f"  - {line}")
+
+
+@backup_cli.command("restore")
+@click.argument("name_or_path")
+@click.option("--mode", type=click.Choice(MODES), default="replace", show_default=True,
+              help="replace: the configuration becomes the backup's; merge: add and update, delete nothing.")
+@click.option("--section", "sections", multiple=True, type=click.Choice(SECTIONS),
+              help="Restore only this section (repeatable); dependent sections come along.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--force", is_flag=True, help="Restore even if no active administrator would remain.")
+def restore(name_or_path, mode, sections, yes, force):
+    """Restore a backup by name, or a backup file anywhere on disk."""
+    valid = _run(lambda: service.load_backup(name_or_path, allow_path=True))
+    click.echo(f"{name_or_path}: {_describe(valid)}")
+    for line in valid.report:
+        click.echo(f"  - {line}")
+    what = "Replace the current configuration with" if mode == "replace" else "Merge into the current configuration"
+    scope = f" (sections: {', '.join(sections)})" if sections else ""
+    if not yes and not click.confirm(f"{what} this backup{scope}? A safety backup is written first.", default=False):
+        _fail("cancelled; nothing was changed")
+    answer = _run(lambda: service.restore(valid, mode=mode, sections=list(sections) or None, force=force))
+    counts = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in answer["counts"].items())
+    click.echo(f"Restored: {counts}.")
+    click.echo(f"Safety backup of the previous configuration: {answer['safety_backup']}")
+
+
+@backup_cli.command("delete")
+@click.argument("name")
+def delete(name):
+    """Delete one backup file."""
+    _run(lambda: service.get_store().delete(name))
+    click.echo(f"Deleted {name}")
+
+
+@backup_cli.command("prune")
+def prune():
+    """Apply retention now: automatic backups beyond the setting, safety backups beyond five."""
+    def work():
+        store = service.get_store()
+        with service.lock():
+            keep = get_setting("backup_auto_retention")
+            return store.apply_retention(keep) + store.prune_safety(SAFETY_KEEP)
+
+    deleted = _run(work)
+    for name in deleted:
+        click.echo(f"Deleted {name}")
+    if not deleted:
+        click.echo("Nothing to delete.")

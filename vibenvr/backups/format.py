@@ -1,0 +1,232 @@
+"""The backup document (SPEC §4): export, canonical bytes and checksum, encoding, and validation.
+
+No Flask here: these functions take the bound database and plain values. ``export_document`` is the one
+code path that serialises the configuration; automatic, manual, safety backups and downloads all use it.
+"""
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+from ..config import APP_VERSION
+from ..db import db
+from ..timeutil import iso, parse_iso, utcnow
+from .columns import TABLES, read_settings, read_table
+from .errors import BackupError
+
+FORMAT = "vibenvr-backup"
+SCHEMA_VERSION = 2
+LEGACY_VERSION = "2.0"  # the ``version`` key VibeNVR 1.x readers look at
+KINDS = ("auto", "manual", "imported", "safety")
+SECTIONS = (
+    "settings",
+    "storage_profiles",
+    "cameras",
+    "groups",
+    "associations",
+    "users",
+    "api_tokens",
+    "recovery_codes",
+    "trusted_devices",
+)
+HEADER = ("format", "schema_version", "version", "timestamp", "kind", "app_version", "counts")
+TOP_LEVEL = (*HEADER, *SECTIONS, "checksum")
+
+
+@dataclass
+class ValidBackup:
+    """A backup that passed validation: ``doc`` is the normalised v2 document (without ``checksum``)."""
+
+    doc: dict
+    kind: str
+    created_at: dt.datetime
+    app_version: str
+    schema_version: int
+    legacy: bool = False
+    report: list = field(default_factory=list)
+
+    @property
+    def counts(self):
+        return counts_of(self.doc)
+
+    def summary(self):
+        """What the file holds, for confirmations: kind, time, version and counts."""
+        return {
+            "kind": self.kind,
+            "created_at": iso(self.created_at),
+            "app_version": self.app_version,
+            "schema_version": self.schema_version,
+            "legacy": self.legacy,
+            "counts": self.counts,
+            "report": list(self.report),
+        }
+
+
+# --- serialisation -------------------------------------------------------------------------------
+
+
+def _dump(value):
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _members(doc, keys):
+    """``"key":value`` pieces, each value in canonical form, for the keys of ``doc`` given."""
+    return [f"{_dump(key)}:{_dump(doc[key])}" for key in keys]
+
+
+def canonical_bytes(doc):
+    """The bytes the checksum covers: the whole object without ``checksum``, canonically serialised.
+
+    Equal to ``json.dumps(doc_without_checksum, sort_keys=True, separators=(",", ":"),
+    ensure_ascii=False).encode("utf-8")``.
+    """
+    keys = sorted(k for k in doc if k != "checksum")
+    return ("{" + ",".join(_members(doc, keys)) + "}").encode("utf-8")
+
+
+def compute_checksum(doc):
+    """``{"algorithm": "sha256", "value": hex}`` for ``doc`` (its own ``checksum`` key is ignored)."""
+    return {"algorithm": "sha256", "value": hashlib.sha256(canonical_bytes(doc)).hexdigest()}
+
+
+def encode(doc):
+    """The file's bytes: one top-level key per line, in the documented order, ending with the checksum.
+
+    Values are serialised once and shared between the checksum and the file.
+    """
+    known = [k for k in TOP_LEVEL if k in doc and k != "checksum"]
+    others = sorted(k for k in doc if k not in TOP_LEVEL)
+    pieces = dict(zip(known + others, _members(doc, known + others), strict=True))
+    canonical = ("{" + ",".join(pieces[k] for k in sorted(pieces)) + "}").encode("utf-8")
+    checksum = {"algorithm": "sha256", "value": hashlib.sha256(canonical).hexdigest()}
+    body = ",\n".join([*pieces.values(), f'"checksum":{_dump(checksum)}'])
+    return ("{" + body + "}\n").encode("utf-8")
+
+
+def counts_of(doc):
+    return {section: len(doc.get(section) or ()) for section in SECTIONS}
+
+
+# --- export --------------------------------------------------------------------------------------
+
+
+def export_document(kind="manual", now=None, app_version=APP_VERSION):
+    """The whole configuration as a backup document (with ``counts`` and ``checksum``).
+
+    Reads every section inside one transaction, so the document is a consistent snapshot.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}")
+    now = now or utcnow()
+    with db.atomic():
+        if type(db.obj).__name__.startswith("Postgres"):
+            db.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        sections = {"settings": read_settings()}
+        sections.update({table.section: read_table(table) for table in TABLES})
+    doc = {
+        "format": FORMAT,
+        "schema_version": SCHEMA_VERSION,
+        "version": LEGACY_VERSION,
+        "timestamp": iso(now),
+        "kind": kind,
+        "app_version": app_version,
+        "counts": {section: len(sections[section]) for section in SECTIONS},
+    }
+    doc.update((section, sections[section]) for section in SECTIONS)
+    doc["checksum"] = compute_checksum(doc)
+    return doc
+
+
+# --- validation ----------------------------------------------------------------------------------
+
+
+def _reject_constant(name):
+    raise ValueError(f"{name} is not allowed in JSON")
+
+
+def parse_bytes(data, source="the file"):
+    """Parse bytes or text into a JSON value; raise BackupError(status=400) saying what is wrong."""
+    if isinstance(data, bytes | bytearray):
+        if not data.strip():
+            raise BackupError([f"{source} is empty; a backup is a JSON object"], status=400)
+        try:
+            data = bytes(data).decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise BackupError([f"{source} is not UTF-8 text (byte 0x{data[exc.start]:02x} at position {exc.start})"],
+                              status=400) from None
+    if not data.strip():
+        raise BackupError([f"{source} is empty; a backup is a JSON object"], status=400)
+    try:
+        return json.loads(data, parse_constant=_reject_constant)
+    except RecursionError:
+        raise BackupError([f"{source} is nested too deeply to be a backup"], status=400) from None
+    except json.JSONDecodeError as exc:
+        hint = " (the file looks truncated)" if exc.pos >= len(data.rstrip()) else ""
+        raise BackupError([f"{source} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}{hint}"],
+                          status=400) from None
+    except ValueError as exc:
+        raise BackupError([f"{source} is not valid JSON: {exc}"], status=400) from None
+
+
+def validate_document(data, source="upload"):
+    """Check a backup completely before anything is written; return a ValidBackup.
+
+    ``data`` is bytes, text or an already parsed dict. Raises BackupError listing every problem
+    (400 when the file is not a JSON object at all, 422 when its content is wrong).
+    """
+    from . import checks, legacy
+
+    where = "the upload" if source == "upload" else source
+    if not isinstance(data, dict):
+        data = parse_bytes(data, where)
+    if not isinstance(data, dict):
+        kind = "an array" if isinstance(data, list) else f"a {type(data).__name__} value"
+        raise BackupError([f"{where} holds {kind}; a backup is a JSON object"], status=400)
+    if legacy.is_legacy(data):
+        doc, report = legacy.convert(data)
+        return _checked(checks.check_sections(doc), legacy=True, report=report)
+    _check_header(data)
+    return _checked(checks.check_sections(data), legacy=False, report=[])
+
+
+def _checked(doc, legacy, report):
+    return ValidBackup(
+        doc=doc,
+        kind=doc["kind"],
+        created_at=parse_iso(doc["timestamp"]),
+        app_version=doc["app_version"],
+        schema_version=doc["schema_version"],
+        legacy=legacy,
+        report=report,
+    )
+
+
+def _check_header(data):
+    """Format, schema version and checksum: checked first, each refused on its own."""
+    fmt = data.get("format")
+    if fmt != FORMAT:
+        shown = "missing" if fmt is None else f"{fmt!r}"
+        raise BackupError([f'format is {shown}; a VibeNVR backup has "format": "{FORMAT}"'])
+    version = data.get("schema_version")
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise BackupError([f"schema_version must be a whole number, got {version!r}"])
+    if version > SCHEMA_VERSION:
+        raise BackupError([
+            f"schema_version is {version}, newer than the {SCHEMA_VERSION} this version of VibeNVR Config "
+            f"({APP_VERSION}) reads; update VibeNVR Config to restore this file"
+        ])
+    if version < SCHEMA_VERSION:
+        raise BackupError([f"schema_version {version} is not a known version (expected {SCHEMA_VERSION})"])
+    checksum = data.get("checksum")
+    if checksum is None:
+        raise BackupError(["checksum is missing; only VibeNVR 1.x files may come without one"])
+    if (not isinstance(checksum, dict) or checksum.get("algorithm") != "sha256"
+            or not isinstance(checksum.get("value"), str)):
+        raise BackupError(['checksum must be {"algorithm": "sha256", "value": "<64 hex digits>"}'])
+    expected = compute_checksum(data)["value"]
+    if checksum["value"].lower() != expected:
+        raise BackupError([
+            "checksum does not match the contents: the file was changed or damaged after it was written "
+            f"(file says {checksum['value'][:12]}…, contents give {expected[:12]}…)"
+        ])

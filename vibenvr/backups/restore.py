@@ -1,0 +1,167 @@
+"""Applying a validated backup to the database (SPEC §6), all or nothing.
+
+No Flask here. ``restore_document`` runs in one ``db.atomic()`` transaction: any failure rolls back
+every change. ``replace`` makes the configuration exactly the backup's, ids included.
+"""
+
+from dataclasses import dataclass, field
+
+from peewee import PeeweeException
+
+from ..db import db
+from ..models import Setting, User
+from .columns import TABLES, insert_sql, write_converters
+from .errors import RestoreFailed, RestoreRefused
+from .format import SECTIONS
+
+MODES = ("replace", "merge")
+# Restoring a section also restores these, so no reference is left dangling.
+DEPENDANTS = {
+    "storage_profiles": ("cameras",),
+    "cameras": ("associations", "users"),
+    "groups": ("associations", "users"),
+    "users": ("api_tokens", "recovery_codes", "trusted_devices"),
+}
+SQLITE_BATCH = 5000
+
+
+@dataclass
+class RestoreResult:
+    mode: str
+    sections: tuple
+    counts: dict = field(default_factory=dict)
+
+    def to_dict(self):
+        return {"mode": self.mode, "sections": list(self.sections), "counts": dict(self.counts)}
+
+
+def resolve_sections(sections=None):
+    """The sections a restore touches: those asked for plus their dependants, in file order."""
+    if not sections:
+        return SECTIONS
+    unknown = [s for s in sections if s not in SECTIONS]
+    if unknown:
+        raise RestoreRefused(f"unknown section(s) {', '.join(map(str, unknown))}; "
+                             f"the sections are {', '.join(SECTIONS)}")
+    wanted = set(sections)
+    changed = True
+    while changed:
+        changed = False
+        for section in list(wanted):
+            for dependant in DEPENDANTS.get(section, ()):
+                if dependant not in wanted:
+                    wanted.add(dependant)
+                    changed = True
+    return tuple(s for s in SECTIONS if s in wanted)
+
+
+def check_restorable(valid, mode="replace", sections=None, force=False):
+    """Refuse (RestoreRefused, 409) what must not be restored; return the sections to restore.
+
+    A restore that would leave no active administrator is refused unless ``force``.
+    """
+    if mode not in MODES:
+        raise RestoreRefused(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    chosen = resolve_sections(sections)
+    if mode == "merge":
+        from .merge import check_merge
+
+        check_merge(valid, chosen)
+    if not force and "users" in chosen and not _admin_remains(valid.doc["users"], mode):
+        raise RestoreRefused(
+            "the backup has no active administrator, so restoring it would lock everyone out; "
+            "restore it from the terminal with --force if that is really wanted")
+    return chosen
+
+
+def _admin_remains(users, mode):
+    if any(u["role"] == "admin" and u["is_active"] for u in users):
+        return True
+    if mode == "merge":  # existing admins stay unless the backup demotes or disables them
+        incoming = {u["username"] for u in users}
+        return (User.select().where((User.role == "admin") & User.is_active_user
+                                    & User.username.not_in(incoming or [""])).exists())
+    return False
+
+
+def restore_document(valid, mode="replace", sections=None, force=False):
+    """Apply ``valid`` (a ValidBackup) in one transaction; return a RestoreResult with counts."""
+    chosen = check_restorable(valid, mode, sections, force)
+    result = RestoreResult(mode, chosen)
+    try:
+        with db.atomic():
+            if mode == "replace":
+                _replace(valid.doc, chosen, result)
+            else:
+                from .merge import merge
+
+                merge(valid.doc, chosen, result)
+            _advance_sequences(chosen)
+    except PeeweeException as exc:
+        raise RestoreFailed(f"the database refused the restore ({exc}); it was rolled back and "
+                            "nothing changed") from exc
+    return result
+
+
+def _replace(doc, chosen, result):
+    tables = [t for t in TABLES if t.section in chosen]
+    for table in reversed(tables):  # children first
+        table.model.delete().execute()
+    if "settings" in chosen:
+        Setting.delete().execute()
+        rows = [(key, Setting.value.db_value(value)) for key, value in doc["settings"].items()]
+        _insert(insert_sql(Setting, (Setting.key, Setting.value)), rows)
+        result.counts["settings"] = len(rows)
+    user_ids = {u["username"]: u["id"] for u in doc["users"]}
+    if "users" not in chosen:
+        user_ids = dict(User.select(User.username, User.id).tuples())
+    for table in tables:
+        rows = rows_for(table, doc[table.section], user_ids)
+        _insert(insert_sql(table.model, [c.write_field for c in table.columns]), rows)
+        result.counts[table.section] = len(rows)
+
+
+def rows_for(table, items, user_ids):
+    """The items of a section as parameter tuples in the table's column order."""
+    keys = table.keys
+    converters = write_converters(table)
+    owner = keys.index("username") if "username" in keys and table.section != "users" else None
+    rows = []
+    for item in items:
+        row = [item[key] for key in keys]
+        for i, convert in converters:
+            if row[i] is not None:
+                row[i] = convert(row[i])
+        if owner is not None:
+            row[owner] = user_ids[row[owner]]
+        rows.append(row)
+    return rows
+
+
+def _insert(sql, rows):
+    if not rows:
+        return
+    cursor = db.cursor()
+    if _is_postgres():
+        from psycopg2.extras import execute_batch
+
+        execute_batch(cursor, sql, rows, page_size=500)
+        return
+    for start in range(0, len(rows), SQLITE_BATCH):
+        cursor.executemany(sql, rows[start:start + SQLITE_BATCH])
+
+
+def _is_postgres():
+    return type(db.obj).__name__.startswith("Postgres")
+
+
+def _advance_sequences(chosen):
+    """On PostgreSQL, move each id sequence past the restored ids (SQLite needs nothing)."""
+    if not _is_postgres():
+        return
+    for table in TABLES:
+        if table.section in chosen and "id" in table.keys:
+            name = table.model._meta.table_name
+            sql = (f"SELECT setval(pg_get_serial_sequence('\"{name}\"', 'id'), "  # noqa: S608 - names from models
+                   f'COALESCE((SELECT MAX("id") FROM "{name}"), 0) + 1, false)')
+            db.execute_sql(sql)

@@ -1,0 +1,109 @@
+"""The backup engine inside the app: what the API, the CLI, the pages and the scheduler call.
+
+Every operation that writes a backup or restores one holds the backup lock of the data folder, so
+concurrent requests, the scheduler and terminal commands are serialised.
+"""
+
+import logging
+from pathlib import Path
+
+from flask import current_app
+
+from ..settings.service import clear_cache, get_setting
+from ..signals import config_restored
+from ..timeutil import utcnow
+from .errors import BackupNotFound, InvalidBackupName
+from .format import export_document, validate_document
+from .locking import backup_lock
+from .restore import check_restorable, restore_document
+from .store import NAME_RE, SAFETY_KEEP, BackupStore
+
+log = logging.getLogger(__name__)
+
+
+def clock():
+    """Now (naive UTC); tests inject ``BACKUP_CLOCK`` in the app config."""
+    return (current_app.config.get("BACKUP_CLOCK") or utcnow)()
+
+
+def get_store():
+    return BackupStore(current_app.config["BACKUP_DIR"], clock=clock)
+
+
+def lock():
+    return backup_lock(current_app.config["DATA_DIR"])
+
+
+def create_backup(kind="manual"):
+    """Write a backup of the whole configuration; return its BackupEntry.
+
+    After an automatic backup, automatic backups beyond the retention setting are deleted; after a
+    safety backup, safety backups beyond the newest five. A failed write deletes nothing.
+    """
+    store = get_store()
+    with lock():
+        doc = export_document(kind, now=clock(), app_version=current_app.config["APP_VERSION"])
+        entry = store.write(doc, kind)
+        if kind == "auto":
+            deleted = store.apply_retention(get_setting("backup_auto_retention"))
+            if deleted:
+                log.info("retention deleted %s", ", ".join(deleted))
+        elif kind == "safety":
+            store.prune_safety(SAFETY_KEEP)
+    log.info("backup written: %s (%d bytes)", entry.name, entry.size_bytes)
+    return entry
+
+
+def import_backup(data, source="upload"):
+    """Validate uploaded bytes and store them unchanged as an ``imported`` backup."""
+    valid = validate_document(data, source=source)
+    with lock():
+        entry = get_store().write_bytes(bytes(data), "imported")
+    return entry, valid
+
+
+def load_backup(name_or_path, allow_path=False):
+    """Read and validate a stored backup by name, or (from the terminal) a file anywhere on disk."""
+    store = get_store()
+    if isinstance(name_or_path, str) and NAME_RE.match(name_or_path):
+        try:
+            data = store.read_bytes(name_or_path)
+        except BackupNotFound:
+            if not allow_path or not Path(name_or_path).is_file():
+                raise
+        else:
+            return validate_document(data, source=name_or_path)
+    if not allow_path:
+        raise InvalidBackupName(f"{name_or_path!r} is not a backup name")
+    path = Path(name_or_path).expanduser()
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise BackupNotFound(f"there is no backup named {name_or_path} in {store.folder} and no such file") from None
+    except IsADirectoryError:
+        raise BackupNotFound(f"{path} is a folder, not a backup file") from None
+    except PermissionError:
+        raise BackupNotFound(f"{path} cannot be read (permission denied)") from None
+    return validate_document(data, source=str(path))
+
+
+def restore(valid, mode="replace", sections=None, safety=True, force=False):
+    """Restore ``valid`` after writing a safety backup; reload caches; return the API's answer.
+
+    Nothing is written when the restore is refused. ``safety=False`` is the zero-trace path.
+    """
+    with lock():
+        check_restorable(valid, mode, sections, force)
+        safety_entry = create_backup("safety") if safety else None
+        result = restore_document(valid, mode=mode, sections=sections, force=force)
+    clear_cache()
+    config_restored.send(current_app._get_current_object(), result=result)
+    log.info("restored %s backup from %s (%s)", valid.kind, valid.created_at, result.counts)
+    return {
+        "restored": True,
+        "safety_backup": safety_entry.name if safety_entry else None,
+        "counts": result.counts,
+        "mode": result.mode,
+        "sections": list(result.sections),
+        "reload": True,
+    }
