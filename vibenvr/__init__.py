@@ -45,6 +45,8 @@ def create_app(test_config=None):
 
 def _register_blueprints(app):
     from .auth.routes import bp as auth_bp
+    from .backups.api import bp as backups_api
+    from .backups.cli import backup_cli
     from .cameras.api import bp as cameras_api
     from .groups.api import bp as groups_api
     from .main import bp as main_bp
@@ -53,6 +55,8 @@ def _register_blueprints(app):
 
     for blueprint in (main_bp, auth_bp, cameras_api, groups_api, storage_api, settings_api):
         app.register_blueprint(blueprint)
+    app.register_blueprint(backups_api)
+    app.cli.add_command(backup_cli)
 
 
 def _register_template_helpers(app):
