@@ -55,6 +55,14 @@ def _register_blueprints(app):
 
     for blueprint in (main_bp, auth_bp, cameras_api, groups_api, storage_api, settings_api):
         app.register_blueprint(blueprint)
+
+    from .security.api import bp as tokens_api
+    from .security.routes import bp as security_pages
+    from .users.api import bp as users_api
+    from .users.routes import bp as users_pages
+
+    for blueprint in (users_api, tokens_api, users_pages, security_pages):
+        app.register_blueprint(blueprint)
     app.register_blueprint(backups_api)
     app.cli.add_command(backup_cli)
 

@@ -1,7 +1,7 @@
 """Sign-in and first-run forms."""
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from .passwords import MIN_PASSWORD_LENGTH
@@ -31,3 +31,8 @@ class SetupForm(FlaskForm):
     confirm = PasswordField(
         "Repeat the password", validators=[DataRequired(), EqualTo("password", message="The passwords differ.")]
     )
+
+
+class TwoFactorForm(FlaskForm):
+    code = StringField("Code", validators=[DataRequired(), Length(max=64)])
+    trust = BooleanField("Trust this device for 30 days")

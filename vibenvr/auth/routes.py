@@ -1,18 +1,26 @@
-"""First-run setup, sign-in and sign-out pages."""
+"""First-run setup, sign-in (password, then TOTP or a recovery code) and sign-out."""
 
+import datetime as dt
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from ..models import User
+from ..timeutil import iso, parse_iso
+from . import devices, twofactor
+from .clock import now
 from .decorators import public
-from .forms import LoginForm, SetupForm
+from .forms import LoginForm, SetupForm, TwoFactorForm
 from .passwords import hash_password, needs_rehash, verify_password
+from .ratelimit import client_address, login_limiter, wait_text
 
 bp = Blueprint("auth", __name__)
 
-OPEN_ENDPOINTS = {"auth.setup", "auth.login", "static", "main.health"}
+OPEN_ENDPOINTS = {"auth.setup", "static", "main.health"}
+PENDING_KEY = "pending_2fa"
+PENDING_MINUTES = 5
+_DUMMY_HASH = hash_password("not a real password, only for timing")
 
 
 def users_exist():
@@ -28,6 +36,8 @@ def safe_next(target):
     """``target`` when it is a local path (``/cameras?x=1``), else None."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None
+    if any(ord(c) <= 32 or ord(c) == 127 for c in target):
+        return None  # browsers drop tabs and newlines: "/\t/evil.example" would become "//evil.example"
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:
         return None
@@ -51,17 +61,49 @@ def setup():
         abort(404)
     form = SetupForm()
     if form.validate_on_submit():
-        user = User.create(
-            username=form.username.data.strip(),
-            email=(form.email.data or "").strip(),
-            hashed_password=hash_password(form.password.data),
-            role="admin",
-        )
+        from ..users.service import write_lock
+
+        with write_lock():
+            if User.select().exists():  # another browser finished first
+                abort(404)
+            user = User.create(
+                username=form.username.data.strip(),
+                email=(form.email.data or "").strip(),
+                hashed_password=hash_password(form.password.data),
+                role="admin",
+            )
         current_app.extensions["vibenvr_has_users"] = True
-        login_user(user)
-        flash(f"Welcome, {user.username}. Your administrator account is ready.", "success")
+        _sign_in(user)
+        flash(f"Welcome, {user.username}. Your administrator account is ready. "
+              "Turn on two-factor authentication on the Security page.", "success")
         return redirect(url_for("main.index"))
-    return render_template("auth/setup.html", form=form)
+    return render_template("auth/setup.html", form=form), (422 if form.errors else 200)
+
+
+def _too_many(template, seconds, **context):
+    message = f"Too many failed attempts. Try again in {wait_text(seconds)}."
+    body = render_template(template, error=message, **context)
+    return body, 429, {"Retry-After": str(seconds)}
+
+
+def _authenticate(username, password):
+    user = User.get_or_none(User.username == username)
+    if user is None:
+        verify_password(_DUMMY_HASH, password)  # the same work as for a real account
+        return None
+    if not verify_password(user.hashed_password, password) or not user.is_active:
+        return None
+    if needs_rehash(user.hashed_password):
+        user.hashed_password = hash_password(password)
+        user.save()
+    return user
+
+
+def _sign_in(user):
+    """Start a fresh session for ``user`` (nothing of the anonymous session survives)."""
+    session.clear()
+    login_user(user)
+    login_limiter().succeeded(user.username)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -71,22 +113,89 @@ def login():
     if current_user.is_authenticated:
         return redirect(next_url or url_for("main.index"))
     form = LoginForm()
-    error = None
-    if form.validate_on_submit():
-        user = User.get_or_none(User.username == form.username.data.strip())
-        if user and user.is_active and verify_password(user.hashed_password, form.password.data):
-            if needs_rehash(user.hashed_password):
-                user.hashed_password = hash_password(form.password.data)
-                user.save()
-            login_user(user)
-            return redirect(next_url or url_for("main.index"))
-        error = "The username or password is wrong."
-    return render_template("auth/login.html", form=form, error=error, next_url=next_url), (401 if error else 200)
+    context = {"form": form, "next_url": next_url}
+    if request.method == "POST":
+        username = (request.form.get("username") or "").strip()
+        wait = login_limiter().retry_after(username, client_address())
+        if wait:
+            return _too_many("auth/login.html", wait, **context)
+    if not form.validate_on_submit():
+        return render_template("auth/login.html", **context), (422 if form.errors else 200)
+    user = _authenticate(username, form.password.data)
+    if user is None:
+        login_limiter().failed(username, client_address())
+        return render_template("auth/login.html", error="The username or password is wrong.", **context), 401
+    if user.is_2fa_enabled and user.totp_secret:
+        device = devices.trusted_device_for(user, request.cookies.get(devices.COOKIE_NAME), now())
+        if device is None:
+            session.clear()
+            session[PENDING_KEY] = {"user": user.get_id(), "at": iso(now()), "next": next_url}
+            return redirect(url_for("auth.two_factor"))
+    _sign_in(user)
+    return redirect(next_url or url_for("main.index"))
+
+
+def _pending_user():
+    """The user who passed the password step less than five minutes ago, or None."""
+    pending = session.get(PENDING_KEY)
+    if not isinstance(pending, dict):
+        return None
+    try:
+        started = parse_iso(pending.get("at"))
+    except ValueError:
+        return None
+    if now() - started > dt.timedelta(minutes=PENDING_MINUTES):
+        return None
+    user_pk = str(pending.get("user", "")).partition(":")[0]
+    user = User.get_or_none(User.id == int(user_pk)) if user_pk.isdigit() else None
+    if user is None or user.get_id() != pending.get("user") or not user.is_active or not user.is_2fa_enabled:
+        return None
+    return user
+
+
+@bp.route("/login/verify", methods=["GET", "POST"])
+@public
+def two_factor():
+    user = _pending_user()
+    if user is None:
+        session.pop(PENDING_KEY, None)
+        flash("Your sign-in has expired. Enter your password again.", "info")
+        return redirect(url_for("auth.login"))
+    form = TwoFactorForm()
+    next_url = safe_next(session[PENDING_KEY].get("next"))
+    if request.method == "POST":
+        wait = login_limiter().retry_after(user.username, client_address())
+        if wait:
+            return _too_many("auth/two_factor.html", wait, form=form, user=user)
+    if not form.validate_on_submit():
+        return render_template("auth/two_factor.html", form=form, user=user), (422 if form.errors else 200)
+    code = form.code.data.strip()
+    used_recovery = False
+    if twofactor.is_totp_code(code):
+        ok = twofactor.accept_totp(user, code, now())
+    else:
+        ok = used_recovery = twofactor.use_recovery_code(user, code)
+    if not ok:
+        login_limiter().failed(user.username, client_address())
+        error = "That code is not valid. Use the current code from your app, or an unused recovery code."
+        return render_template("auth/two_factor.html", form=form, user=user, error=error), 401
+    trust = bool(form.trust.data)
+    _sign_in(user)
+    if used_recovery:
+        left = twofactor.remaining_recovery_codes(user)
+        flash(f"You signed in with a recovery code; {left} unused code{'s' if left != 1 else ''} left. "
+              "Make new ones on the Security page if you are running low.", "warning")
+    response = redirect(next_url or url_for("main.index"))
+    if trust:
+        plain = devices.trust_device(user, devices.describe_browser(request.user_agent.string), now())
+        devices.set_cookie(response, plain)
+    return response
 
 
 @bp.post("/logout")
 @public
 def logout():
     logout_user()
+    session.clear()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))

@@ -1,7 +1,7 @@
 """flask-login wiring: session users, token users, and CSRF only where a browser session is used."""
 
-from flask import g, request
-from flask_login import LoginManager
+from flask import abort, g, request
+from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
 from ..models import User
@@ -37,6 +37,11 @@ def load_user_from_token(req):
 
 
 def init_app(app):
+    """Sign-in, CSRF, the failed-login limiter and the ``users``/``tokens`` commands."""
+    from . import cli, ratelimit
+
+    ratelimit.init_app(app)
+    cli.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
@@ -50,11 +55,9 @@ def init_app(app):
             return
         if token_from_request(request) is not None:
             # A token call never rides on the session: a wrong token is a 401, not a session fallback.
-            from flask_login import current_user
-
             if current_user.is_authenticated and g.get("auth_via_token"):
                 return
-            from flask import abort
-
             abort(401)
+        if request.path.startswith("/api/") and not current_user.is_authenticated:
+            return  # no session to ride on: the view answers 401, which says more than a CSRF error
         csrf.protect()

@@ -1,0 +1,112 @@
+"""``flask --app app users …`` and ``flask --app app tokens …``: accounts from the terminal."""
+
+import sys
+
+import click
+from flask.cli import AppGroup
+
+from ..db import db
+from ..models import User
+from ..validation import ConflictError, ValidationError
+
+users_cli = AppGroup("users", help="Create users and recover access.")
+tokens_cli = AppGroup("tokens", help="Create API tokens.")
+
+
+def _fail(message):
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
+def _read_password(from_stdin):
+    if from_stdin:
+        line = sys.stdin.readline()
+        if not line:
+            _fail("--password-stdin was given but standard input is empty")
+        return line.rstrip("\r\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt="Repeat the password")
+
+
+def _user(username):
+    user = User.get_or_none(User.username == username)
+    if user is None:
+        _fail(f"there is no user named {username!r}")
+    return user
+
+
+@users_cli.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["admin", "viewer"]), default="viewer", show_default=True)
+@click.option("--email", default="", help="E-mail address (optional).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+def create_user_command(username, role, email, password_stdin):
+    """Create USERNAME with a password typed at a prompt (or read from standard input)."""
+    from ..users.service import create_user
+
+    password = _read_password(password_stdin)
+    with db.connection_context():
+        try:
+            user = create_user({"username": username, "role": role, "email": email, "password": password})
+        except (ValidationError, ConflictError) as exc:
+            _fail(str(exc))
+    click.echo(f"Created {user.role} {user.username}.")
+
+
+@users_cli.command("set-password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+def set_password_command(username, password_stdin):
+    """Give USERNAME a new password (their open sessions end)."""
+    from ..users.service import set_password
+
+    password = _read_password(password_stdin)
+    with db.connection_context():
+        try:
+            set_password(_user(username), password)
+        except (ValidationError, ConflictError) as exc:
+            _fail(str(exc))
+    click.echo(f"The password of {username} has been changed.")
+
+
+@users_cli.command("disable-2fa")
+@click.argument("username")
+def disable_2fa_command(username):
+    """Turn off two-factor authentication for USERNAME (a lost phone and lost recovery codes)."""
+    from . import twofactor
+
+    with db.connection_context():
+        twofactor.disable(_user(username))
+    click.echo(f"Two-factor authentication is off for {username}; they can enrol again on the Security page.")
+
+
+@users_cli.command("list")
+def list_users_command():
+    """List users with their role and 2FA state."""
+    with db.connection_context():
+        for user in User.select().order_by(User.username):
+            flags = [user.role, "2fa" if user.is_2fa_enabled else "no-2fa"]
+            if not user.is_active_user:
+                flags.append("disabled")
+            click.echo(f"{user.username}\t{' '.join(flags)}")
+
+
+@tokens_cli.command("create")
+@click.argument("username")
+@click.option("--name", required=True, help="What the token is for, e.g. 'home-assistant'.")
+@click.option("--expires-days", type=click.IntRange(1, 3650), default=None, help="Expire after N days (default: never).")
+def create_token_command(username, name, expires_days):
+    """Print a new API token for USERNAME, alone on standard output (it is shown only once)."""
+    from ..security.tokens import create_token
+
+    with db.connection_context():
+        user = _user(username)
+        try:
+            _token, plain = create_token({"name": name, "expires_in_days": expires_days}, user)
+        except ValidationError as exc:
+            _fail(str(exc))
+    click.echo(plain)
+
+
+def init_app(app):
+    app.cli.add_command(users_cli)
+    app.cli.add_command(tokens_cli)

@@ -1,0 +1,118 @@
+"""TOTP two-factor authentication: secrets, codes (±1 step of 30 s), QR codes and recovery codes."""
+
+import datetime as dt
+import hmac
+import re
+import secrets
+
+import pyotp
+import segno
+from flask import current_app
+
+from ..db import db
+from ..models import RecoveryCode
+from .passwords import hash_password, verify_password
+
+RECOVERY_CODE_COUNT = 10
+VALID_WINDOW = 1  # steps either side of now: a code from the previous or next 30 s still works
+_RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i
+_DIGITS = re.compile(r"^\d{6}$")
+
+
+def new_secret():
+    return pyotp.random_base32()  # 160 bits, base32
+
+
+def format_secret(secret):
+    """``ABCD EFGH …``: easier to type into an app by hand."""
+    return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+
+
+def provisioning_uri(secret, username, issuer):
+    return pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=issuer)
+
+
+def qr_svg(uri):
+    """The otpauth URI as an inline SVG QR code."""
+    return segno.make(uri, error="m").svg_inline(scale=5, border=2, omitsize=True, title="QR code for your authenticator app")
+
+
+def is_totp_code(code):
+    return bool(_DIGITS.match((code or "").replace(" ", "")))
+
+
+def matching_step(secret, code, moment):
+    """The time step (within ±1 of ``moment``, naive UTC) whose code is ``code``, or None."""
+    code = (code or "").replace(" ", "")
+    if not secret or not _DIGITS.match(code):
+        return None
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(moment.replace(tzinfo=dt.UTC))
+    for step in range(current - VALID_WINDOW, current + VALID_WINDOW + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def accept_totp(user, code, moment, secret=None):
+    """True when ``code`` is valid for ``user`` now and no later-or-equal step was used before (no replay)."""
+    step = matching_step(secret or user.totp_secret, code, moment)
+    if step is None:
+        return False
+    used = current_app.extensions.setdefault("vibenvr_totp_steps", {})
+    if used.get(user.id, -1) >= step:
+        return False
+    used[user.id] = step
+    return True
+
+
+def normalise_recovery_code(code):
+    return re.sub(r"[\s-]", "", code or "").lower()
+
+
+def new_recovery_codes(count=RECOVERY_CODE_COUNT):
+    """Plain codes such as ``k7mqp-x2hd9`` (about 49 bits each)."""
+    codes = []
+    for _ in range(count):
+        raw = "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(10))
+        codes.append(f"{raw[:5]}-{raw[5:]}")
+    return codes
+
+
+def replace_recovery_codes(user):
+    """Store a fresh set of hashed codes for ``user`` (old ones stop working); return the plain codes once."""
+    codes = new_recovery_codes()
+    rows = [{"user": user.id, "code_hash": hash_password(normalise_recovery_code(c))} for c in codes]
+    with db.atomic():
+        RecoveryCode.delete().where(RecoveryCode.user == user.id).execute()
+        RecoveryCode.insert_many(rows).execute()
+    return codes
+
+
+def use_recovery_code(user, code):
+    """Consume a matching recovery code; True once per code. Codes from elsewhere verify as typed too."""
+    clean = normalise_recovery_code(code)
+    if not clean or len(clean) > 64:
+        return False
+    for row in RecoveryCode.select().where(RecoveryCode.user == user.id):
+        if verify_password(row.code_hash, clean) or (code.strip() != clean and verify_password(row.code_hash, code.strip())):
+            # Deleting by id makes two simultaneous uses of one code succeed at most once.
+            return RecoveryCode.delete().where(RecoveryCode.id == row.id).execute() == 1
+    return False
+
+
+def remaining_recovery_codes(user):
+    return RecoveryCode.select().where(RecoveryCode.user == user.id).count()
+
+
+def disable(user):
+    """Turn 2FA off for ``user``: secret, recovery codes and trusted devices go."""
+    from ..models import TrustedDevice
+
+    with db.atomic():
+        user.totp_secret = None
+        user.is_2fa_enabled = False
+        user.save()
+        RecoveryCode.delete().where(RecoveryCode.user == user.id).execute()
+        TrustedDevice.delete().where(TrustedDevice.user == user.id).execute()
+    current_app.extensions.get("vibenvr_totp_steps", {}).pop(user.id, None)

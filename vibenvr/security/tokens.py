@@ -1,0 +1,103 @@
+"""API token management shared by ``/api/tokens``, the Security page and the terminal."""
+
+from ..auth.clock import now
+from ..auth.tokens import issue_token
+from ..models import ApiToken, User
+from ..timeutil import parse_iso
+from ..validation import REQUIRED, FieldError, ValidationError, clean_object, integer, text
+
+MAX_EXPIRY_DAYS = 3650
+
+
+def token_name(value, field):
+    return text(100, required=True)(value, field)
+
+
+def expires_at(value, field):
+    if value is None:
+        return None
+    try:
+        moment = parse_iso(value)
+    except ValueError as exc:
+        raise FieldError(field, str(exc)) from None
+    if moment <= now():
+        raise FieldError(field, "must be in the future")
+    return moment
+
+
+def owner_name(value, field):
+    return text(64, required=True)(value, field)
+
+
+def active_flag(value, field):
+    if value is not False:
+        raise FieldError(field, "can only be set to false (revoked); create a new token instead of reviving one")
+    return value
+
+
+CREATE_SCHEMA = {
+    "name": (token_name, REQUIRED),
+    "username": (owner_name, None),
+    "expires_in_days": (integer(1, MAX_EXPIRY_DAYS), None),
+    "expires_at": (expires_at, None),
+}
+UPDATE_SCHEMA = {"name": (token_name, REQUIRED), "is_active": (active_flag, REQUIRED)}
+
+
+def tokens_query(user=None):
+    """Tokens with their owners, newest first; only ``user``'s when given."""
+    query = ApiToken.select(ApiToken, User).join(User).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    if user is not None:
+        query = query.where(ApiToken.user == user.id)
+    return query
+
+
+def create_token(data, acting_user):
+    """Validate ``data`` and issue a token; admins may name another owner with ``username``.
+
+    Returns ``(ApiToken, plain)``.
+    """
+    clean, _ = clean_object(CREATE_SCHEMA, data)
+    owner = acting_user
+    if clean["username"] and clean["username"] != acting_user.username:
+        if not acting_user.is_admin:
+            raise ValidationError([FieldError("username", "can only be your own; admins create tokens for others")], status=403)
+        owner = User.get_or_none(User.username == clean["username"])
+        if owner is None:
+            raise ValidationError([FieldError("username", f"refers to {clean['username']!r}, who does not exist")])
+    if clean["expires_in_days"] is not None and clean["expires_at"] is not None:
+        raise ValidationError([FieldError("expires_at", "cannot be given together with expires_in_days")])
+    token, plain = issue_token(owner, clean["name"], expires_days=clean["expires_in_days"])
+    if clean["expires_at"] is not None:
+        token.expires_at = clean["expires_at"]
+        token.save()
+    return token, plain
+
+
+def update_token(token, data):
+    clean, _ = clean_object(UPDATE_SCHEMA, data, partial=True)
+    for field, value in clean.items():
+        setattr(token, field, value)
+    token.save()
+    return token
+
+
+def revoke_token(token):
+    token.is_active = False
+    token.save()
+    return token
+
+
+def expiry_days_choice(value):
+    """Form value ('', '30', …) to days or None."""
+    value = (value or "").strip()
+    if not value or value == "never":
+        return None
+    return integer(1, MAX_EXPIRY_DAYS)(int(value) if value.isdigit() else value, "expires_in_days")
+
+
+def expires_label(token, moment=None):
+    if token.expires_at is None:
+        return "never"
+    return "expired" if token.expires_at <= (moment or now()) else "active"
+
