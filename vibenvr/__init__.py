@@ -55,6 +55,8 @@ def _register_blueprints(app):
 
     for blueprint in (main_bp, auth_bp, cameras_api, groups_api, storage_api, settings_api):
         app.register_blueprint(blueprint)
+    app.register_blueprint(backups_api)
+    app.cli.add_command(backup_cli)
 
     from .security.api import bp as tokens_api
     from .security.routes import bp as security_pages
@@ -63,8 +65,14 @@ def _register_blueprints(app):
 
     for blueprint in (users_api, tokens_api, users_pages, security_pages):
         app.register_blueprint(blueprint)
-    app.register_blueprint(backups_api)
-    app.cli.add_command(backup_cli)
+
+    from .cameras.routes import bp as cameras_pages
+    from .groups.routes import bp as groups_pages
+    from .settings.routes import bp as settings_pages
+    from .storage.routes import bp as storage_pages
+
+    for blueprint in (cameras_pages, groups_pages, storage_pages, settings_pages):
+        app.register_blueprint(blueprint)
 
 
 def _register_template_helpers(app):
