@@ -18,7 +18,7 @@ def status_path(data_dir):
 
 
 def read_status(data_dir):
-    """``{"last_success": iso|None, "last_failure": {"at", "reason"}|None, "next_run": iso|None}``."""
+    """``{"last_success": {"name", "at"}|None, "last_failure": {"at", "reason"}|None, "next_run": iso|None}``."""
     empty = dict.fromkeys(FIELDS)
     try:
         data = json.loads(status_path(data_dir).read_text(encoding="utf-8"))
@@ -38,9 +38,21 @@ def record(data_dir, **changes):
     path = status_path(data_dir)
     temp = path.with_name(f".{STATUS_NAME}.{secrets.token_hex(6)}")
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(status, handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temp, path)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(status, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)  # only left when writing failed (a full disk): never leave it behind
+    _fsync_dir(path.parent)  # the rename survives a power cut
     return status
+
+
+def _fsync_dir(folder):
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

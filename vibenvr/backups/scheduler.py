@@ -1,0 +1,257 @@
+"""The automatic-backup scheduler (SPEC §7): a dedicated ``schedule.Scheduler`` in a daemon thread.
+
+One scheduler per data folder: the process holding ``<data>/scheduler.lock`` (a non-blocking fcntl
+lock) runs the job; the others retry every 30 seconds, so when the holder dies another process takes
+over within a minute. The job runs once a minute, and at once when a signal says the settings or the
+whole configuration changed; ``AutoBackups.tick`` decides whether a backup is due.
+"""
+
+import atexit
+import datetime as dt
+import fcntl
+import logging
+import os
+import threading
+import weakref
+from pathlib import Path
+
+import click
+import schedule
+from flask.cli import get_debug_flag
+from werkzeug.serving import is_running_from_reloader
+
+from ..signals import config_restored, settings_changed
+from .autobackup import WATCHED_KEYS, AutoBackups
+
+log = logging.getLogger("vibenvr.backups.scheduler")
+
+LOCK_NAME = "scheduler.lock"
+TICK_SECONDS = 60  # the holder re-reads the settings at least this often
+RETRY_SECONDS = 30  # a process without the lock tries again this often
+STOP_TIMEOUT = 30  # how long shutdown waits for a backup in progress
+
+
+class FolderLock:
+    """An exclusive, non-blocking fcntl lock on a file, held for as long as this process schedules.
+
+    The kernel drops it when the process ends, however it ends, so another process can take over.
+    """
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self._fd = None
+
+    @property
+    def held(self):
+        return self._fd is not None
+
+    def acquire(self):
+        """Take the lock if it is free; True when this object holds it."""
+        if self._fd is not None:
+            return True
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        except BaseException:
+            os.close(fd)
+            raise
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)  # for people and logs; the lock itself decides
+        self._fd = fd
+        return True
+
+    def release(self):
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            finally:
+                os.close(fd)
+
+    def holder_pid(self):
+        try:
+            return int(self.path.read_text().strip())
+        except (OSError, ValueError):
+            return None
+
+
+class BackupScheduler:
+    """The thread that runs automatic backups for one app while this process holds the folder lock."""
+
+    def __init__(self, app, clock=None, tick_seconds=None, retry_seconds=None, **rules):
+        self.app = app
+        self.clock = clock
+        self.rules = rules  # extra AutoBackups arguments (tests inject a store or a backup function)
+        self.tick_seconds = tick_seconds or app.config.get("SCHEDULER_TICK_SECONDS", TICK_SECONDS)
+        self.retry_seconds = retry_seconds or app.config.get("SCHEDULER_RETRY_SECONDS", RETRY_SECONDS)
+        self.lock = FolderLock(Path(app.config["DATA_DIR"]) / LOCK_NAME)
+        self.scheduler = schedule.Scheduler()  # our own, never the module-global one
+        self.jobs = None  # AutoBackups, made each time this process takes the lock
+        self.thread = None
+        self.leading = threading.Event()
+        self._job = None
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._ticked = threading.Condition()
+        self.ticks = 0
+        self._told_waiting = False
+
+    # --- life cycle --------------------------------------------------------------------------------
+
+    def start(self):
+        settings_changed.connect(self._on_settings_changed)
+        config_restored.connect(self._on_config_restored)
+        self.thread = threading.Thread(target=self._main, name="vibenvr-backup-scheduler", daemon=True)
+        self.thread.start()
+        return self
+
+    def stop(self, timeout=STOP_TIMEOUT):
+        """Ask the thread to finish (after a backup in progress), wait for it, release the lock."""
+        self._stop.set()
+        self._wake.set()
+        settings_changed.disconnect(self._on_settings_changed)
+        config_restored.disconnect(self._on_config_restored)
+        if self.thread is not None and self.thread is not threading.current_thread():
+            self.thread.join(timeout)
+            if self.thread.is_alive():
+                log.warning("the backup scheduler did not stop within %s s; leaving it to the process exit", timeout)
+                return
+        self.scheduler.clear()
+        self.lock.release()
+        self.leading.clear()
+
+    @property
+    def running(self):
+        return self.thread is not None and self.thread.is_alive()
+
+    def wake(self):
+        """Check now instead of at the next minute (a non-holder retries the lock at once)."""
+        self._wake.set()
+
+    def wait_for_ticks(self, count, timeout=10):
+        """Block until ``count`` ticks have run in total; False on timeout (for tests and tools)."""
+        with self._ticked:
+            return self._ticked.wait_for(lambda: self.ticks >= count, timeout)
+
+    # --- the thread --------------------------------------------------------------------------------
+
+    def _main(self):
+        log.info("backup scheduler started in process %d for %s", os.getpid(), self.app.config["DATA_DIR"])
+        while not self._stop.is_set():
+            try:
+                if not (self.leading.is_set() or self._lead()):
+                    self._wait(self.retry_seconds)
+                    continue
+                woken = self._wait(self._idle_seconds())
+                if self._stop.is_set():
+                    break
+                if woken:
+                    self.scheduler.run_all()
+                else:
+                    self.scheduler.run_pending()
+                self._align()
+            except Exception:  # the thread must outlive any surprise; AutoBackups records job failures
+                log.exception("backup scheduler: unexpected error; carrying on")
+                self._stop.wait(self.retry_seconds)
+        log.info("backup scheduler stopped in process %d", os.getpid())
+
+    def _lead(self):
+        """Take the folder lock if it is free; on success plan from the files (startup protection)."""
+        if not self.lock.acquire():
+            if not self._told_waiting:
+                log.info("automatic backups run in process %s (it holds %s); this process takes over if it stops",
+                         self.lock.holder_pid() or "?", self.lock.path)
+                self._told_waiting = True
+            return False
+        log.info("process %d runs the automatic backups of %s", os.getpid(), self.app.config["DATA_DIR"])
+        self.jobs = AutoBackups(self.app, clock=self.clock, **self.rules)
+        self.scheduler.clear()
+        self._job = self.scheduler.every(self.tick_seconds).seconds.do(self._tick)
+        self.leading.set()
+        self._tick()
+        self._align()
+        return True
+
+    def _tick(self):
+        self.jobs.tick()
+        with self._ticked:
+            self.ticks += 1
+            self._ticked.notify_all()
+
+    def _wait(self, seconds):
+        """Sleep until ``seconds`` pass, a signal wakes us, or we are stopped; True when woken."""
+        woken = self._wake.wait(seconds)
+        if woken:
+            self._wake.clear()
+        return woken
+
+    def _idle_seconds(self):
+        idle = self.scheduler.idle_seconds()
+        return self.tick_seconds if idle is None else min(max(idle, 0), self.tick_seconds)
+
+    def _align(self):
+        """Bring the next tick forward to the moment a backup is due, so it runs on time, not up to a minute late."""
+        due = self.jobs.seconds_until_due() if self.jobs else None
+        now = dt.datetime.now()
+        if due is not None and self._job.next_run and now + dt.timedelta(seconds=due) < self._job.next_run:
+            self._job.next_run = now + dt.timedelta(seconds=max(due, 1))
+
+    # --- signals -----------------------------------------------------------------------------------
+
+    def _on_settings_changed(self, sender, keys=(), **extra):
+        if WATCHED_KEYS & set(keys or ()):
+            self._replan()
+
+    def _on_config_restored(self, sender, **extra):
+        self._replan()
+
+    def _replan(self):
+        if self.jobs is not None:
+            self.jobs.replan = True
+        self._wake.set()
+
+
+def should_start(app):
+    """Whether this process runs a scheduler: enabled, not under tests (unless a test asks), serving."""
+    if not app.config.get("SCHEDULER_ENABLED"):
+        return False
+    if app.config.get("TESTING"):
+        return bool(app.config.get("SCHEDULER_IN_TESTS"))
+    return is_serving_process()
+
+
+def is_serving_process():
+    """False for terminal commands (``flask backup …``, ``flask shell``) and the reloader's watcher process.
+
+    gunicorn and other WSGI servers load the app outside the Flask command line: they serve. Under
+    ``flask run`` with the reloader, only the child (``WERKZEUG_RUN_MAIN``) serves.
+    """
+    if os.environ.get("FLASK_RUN_FROM_CLI") != "true":
+        return True
+    ctx = click.get_current_context(silent=True)
+    if ctx is None or ctx.command.name != "run":
+        return False
+    reload = ctx.params.get("reload")
+    if reload is None:
+        reload = get_debug_flag()
+    return not reload or is_running_from_reloader()
+
+
+def init_app(app):
+    """Start the scheduler when this process should run one; stop it cleanly at exit."""
+    app.extensions["backup_scheduler"] = None
+    if not should_start(app):
+        return None
+    scheduler = BackupScheduler(app).start()
+    app.extensions["backup_scheduler"] = scheduler
+    atexit.register(_stop_at_exit, weakref.ref(scheduler))
+    return scheduler
+
+
+def _stop_at_exit(ref):
+    scheduler = ref()
+    if scheduler is not None and scheduler.running:
+        scheduler.stop()
