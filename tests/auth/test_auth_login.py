@@ -5,10 +5,9 @@ from argon2 import PasswordHasher
 
 from vibenvr.models import User
 
+from .conftest import login_form, page_csrf
 from builders import PASSWORD, make_user
 from conftest import make_app
-
-from .conftest import login_form, page_csrf
 
 
 def test_without_users_every_page_leads_to_setup(client):

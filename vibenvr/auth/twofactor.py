@@ -7,16 +7,20 @@ import secrets
 
 import pyotp
 import segno
+from argon2 import PasswordHasher
 from flask import current_app
 
 from ..db import db
 from ..models import RecoveryCode
-from .passwords import hash_password, verify_password
+from .passwords import verify_password
 
 RECOVERY_CODE_COUNT = 10
 VALID_WINDOW = 1  # steps either side of now: a code from the previous or next 30 s still works
 _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i
 _DIGITS = re.compile(r"^\d{6}$")
+# Recovery codes are random (about 49 bits), so a light argon2id suffices: checking ten of them at
+# each sign-in stays cheap. Hashes made elsewhere, with any argon2 parameters, still verify.
+_code_hasher = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
 
 
 def new_secret():
@@ -82,7 +86,7 @@ def new_recovery_codes(count=RECOVERY_CODE_COUNT):
 def replace_recovery_codes(user):
     """Store a fresh set of hashed codes for ``user`` (old ones stop working); return the plain codes once."""
     codes = new_recovery_codes()
-    rows = [{"user": user.id, "code_hash": hash_password(normalise_recovery_code(c))} for c in codes]
+    rows = [{"user": user.id, "code_hash": _code_hasher.hash(normalise_recovery_code(c))} for c in codes]
     with db.atomic():
         RecoveryCode.delete().where(RecoveryCode.user == user.id).execute()
         RecoveryCode.insert_many(rows).execute()
