@@ -1,6 +1,7 @@
 """``flask --app app users …`` and ``flask --app app tokens …``: accounts from the terminal."""
 
 import sys
+from contextlib import contextmanager
 
 import click
 from flask.cli import AppGroup
@@ -11,6 +12,17 @@ from ..validation import ConflictError, ValidationError
 
 users_cli = AppGroup("users", help="Create users and recover access.")
 tokens_cli = AppGroup("tokens", help="Create API tokens.")
+
+
+@contextmanager
+def _database():
+    """A connection for the command; one already open (a test's) is reused and left open."""
+    opened = db.connect(reuse_if_open=True)
+    try:
+        yield
+    finally:
+        if opened:
+            db.close()
 
 
 def _fail(message):
@@ -44,7 +56,7 @@ def create_user_command(username, role, email, password_stdin):
     from ..users.service import create_user
 
     password = _read_password(password_stdin)
-    with db.connection_context():
+    with _database():
         try:
             user = create_user({"username": username, "role": role, "email": email, "password": password})
         except (ValidationError, ConflictError) as exc:
@@ -60,7 +72,7 @@ def set_password_command(username, password_stdin):
     from ..users.service import set_password
 
     password = _read_password(password_stdin)
-    with db.connection_context():
+    with _database():
         try:
             set_password(_user(username), password)
         except (ValidationError, ConflictError) as exc:
@@ -74,7 +86,7 @@ def disable_2fa_command(username):
     """Turn off two-factor authentication for USERNAME (a lost phone and lost recovery codes)."""
     from . import twofactor
 
-    with db.connection_context():
+    with _database():
         twofactor.disable(_user(username))
     click.echo(f"Two-factor authentication is off for {username}; they can enrol again on the Security page.")
 
@@ -82,7 +94,7 @@ def disable_2fa_command(username):
 @users_cli.command("list")
 def list_users_command():
     """List users with their role and 2FA state."""
-    with db.connection_context():
+    with _database():
         for user in User.select().order_by(User.username):
             flags = [user.role, "2fa" if user.is_2fa_enabled else "no-2fa"]
             if not user.is_active_user:
@@ -98,7 +110,7 @@ def create_token_command(username, name, expires_days):
     """Print a new API token for USERNAME, alone on standard output (it is shown only once)."""
     from ..security.tokens import create_token
 
-    with db.connection_context():
+    with _database():
         user = _user(username)
         try:
             _token, plain = create_token({"name": name, "expires_in_days": expires_days}, user)
