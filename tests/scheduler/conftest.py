@@ -6,13 +6,14 @@ import threading
 
 import pytest
 
-from conftest import make_app
 from vibenvr.backups.autobackup import AutoBackups
 from vibenvr.backups.format import export_document
 from vibenvr.backups.status import read_status
 from vibenvr.backups.store import BackupStore
 from vibenvr.db import db
 from vibenvr.settings.service import update_settings
+
+from conftest import make_app
 
 T0 = dt.datetime(2026, 11, 29, 12, 0, 0)
 
@@ -104,3 +105,28 @@ def rules(app):
 
 def status(app):
     return read_status(app.config["DATA_DIR"])
+
+
+@pytest.fixture
+def start_scheduler(app):
+    """Start real scheduler threads (``start_scheduler(app2)`` for another app); all are stopped afterwards."""
+    started = []
+
+    def start(target=None, **options):
+        from vibenvr.backups.scheduler import BackupScheduler
+
+        scheduler = BackupScheduler(target or app, **options).start()
+        started.append(scheduler)
+        return scheduler
+
+    yield start
+    for scheduler in started:
+        scheduler.stop(timeout=30)
+        assert not scheduler.running
+
+
+def leading(scheduler):
+    """Wait until ``scheduler`` holds the lock and has run its boot tick."""
+    assert scheduler.leading.wait(10), "the scheduler did not take the lock"
+    assert scheduler.wait_for_ticks(1), "the boot tick did not run"
+    return scheduler

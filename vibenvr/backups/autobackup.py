@@ -30,7 +30,13 @@ def newest_valid_auto(store):
 
     Files are tried newest first by the time in their name; a damaged one is logged and skipped.
     """
-    for entry in store.list():
+    try:
+        entries = store.list()
+    except OSError as exc:
+        log.warning("the backup folder %s cannot be read (%s); no automatic backup counts", store.folder,
+                    failure_reason(exc))
+        return None
+    for entry in entries:
         if not entry.is_automatic:
             continue
         try:
@@ -100,9 +106,12 @@ class AutoBackups:
         replan, self.replan = self.replan, False
         settings = (values["backup_auto_enabled"], values["backup_auto_frequency_hours"])
         if replan or settings != self.settings:
-            first = self.settings is None
+            try:
+                self._plan(settings, startup=self.settings is None)
+            except Exception:
+                self.replan = True  # plan again at the next tick
+                raise
             self.settings = settings
-            self._plan(startup=first)
         if self.due():
             self._run()
 
@@ -117,8 +126,8 @@ class AutoBackups:
 
     # --- planning ----------------------------------------------------------------------------------
 
-    def _plan(self, startup=False):
-        enabled, hours = self.settings
+    def _plan(self, settings, startup=False):
+        enabled, hours = settings
         if not enabled:
             if self.next_run is not None or startup:
                 log.info("automatic backups are off (backup_auto_enabled is false)")

@@ -92,6 +92,7 @@ class BackupScheduler:
         self.jobs = None  # AutoBackups, made each time this process takes the lock
         self.thread = None
         self.leading = threading.Event()
+        self.attempted = threading.Event()  # set once this process has tried the lock
         self._job = None
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -142,9 +143,12 @@ class BackupScheduler:
         log.info("backup scheduler started in process %d for %s", os.getpid(), self.app.config["DATA_DIR"])
         while not self._stop.is_set():
             try:
-                if not (self.leading.is_set() or self._lead()):
-                    self._wait(self.retry_seconds)
-                    continue
+                if not self.leading.is_set():
+                    lead = self._lead()
+                    self.attempted.set()
+                    if not lead:
+                        self._wait(self.retry_seconds)
+                        continue
                 woken = self._wait(self._idle_seconds())
                 if self._stop.is_set():
                     break
@@ -189,7 +193,7 @@ class BackupScheduler:
         return woken
 
     def _idle_seconds(self):
-        idle = self.scheduler.idle_seconds()
+        idle = self.scheduler.idle_seconds
         return self.tick_seconds if idle is None else min(max(idle, 0), self.tick_seconds)
 
     def _align(self):
