@@ -6,6 +6,7 @@ section, the item (position and name) and the field:
 ``cameras[3] "Garage": privacy_masks[0] has 2 points, a polygon needs at least 3``.
 """
 
+import datetime as dt
 import re
 
 from ..cameras.schema import CAMERA_SCHEMA
@@ -30,10 +31,21 @@ from .errors import BackupError
 MAX_ERRORS = 50
 
 
+_CANONICAL_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+
+
 def _time(required=True):
+    """An ISO 8601 time, normalised to UTC with Z (``2026-11-29T22:40:00Z``)."""
+
     def check(value, field):
         if value is None and not required:
             return None
+        if isinstance(value, str) and _CANONICAL_TIME.fullmatch(value):
+            try:
+                dt.datetime.fromisoformat(value[:19])  # the common case: already canonical
+                return value
+            except ValueError:
+                pass  # parse_iso below explains what is wrong
         try:
             return iso(parse_iso(value))
         except ValueError as exc:

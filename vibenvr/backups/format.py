@@ -90,18 +90,24 @@ def compute_checksum(doc):
     return {"algorithm": "sha256", "value": hashlib.sha256(canonical_bytes(doc)).hexdigest()}
 
 
-def encode(doc):
-    """The file's bytes: one top-level key per line, in the documented order, ending with the checksum.
-
-    Values are serialised once and shared between the checksum and the file.
-    """
+def _serialise(doc):
+    """``(checksum, file bytes)`` from one serialisation of every value."""
     known = [k for k in TOP_LEVEL if k in doc and k != "checksum"]
     others = sorted(k for k in doc if k not in TOP_LEVEL)
     pieces = dict(zip(known + others, _members(doc, known + others), strict=True))
     canonical = ("{" + ",".join(pieces[k] for k in sorted(pieces)) + "}").encode("utf-8")
     checksum = {"algorithm": "sha256", "value": hashlib.sha256(canonical).hexdigest()}
+    del canonical
     body = ",\n".join([*pieces.values(), f'"checksum":{_dump(checksum)}'])
-    return ("{" + body + "}\n").encode("utf-8")
+    return checksum, ("{" + body + "}\n").encode("utf-8")
+
+
+def encode(doc):
+    """The file's bytes: one top-level key per line, in the documented order, ending with the checksum.
+
+    The checksum is computed afresh, so it always matches the bytes written.
+    """
+    return _serialise(doc)[1]
 
 
 def counts_of(doc):
@@ -112,10 +118,21 @@ def counts_of(doc):
 
 
 def export_document(kind="manual", now=None, app_version=APP_VERSION):
-    """The whole configuration as a backup document (with ``counts`` and ``checksum``).
+    """The whole configuration as a backup document, with ``counts`` and ``checksum``."""
+    doc = _read_document(kind, now, app_version)
+    doc["checksum"] = compute_checksum(doc)
+    return doc
 
-    Reads every section inside one transaction, so the document is a consistent snapshot.
-    """
+
+def export_backup(kind="manual", now=None, app_version=APP_VERSION):
+    """``(document, file bytes)``: ``export_document`` and ``encode`` with a single serialisation."""
+    doc = _read_document(kind, now, app_version)
+    doc["checksum"], data = _serialise(doc)
+    return doc, data
+
+
+def _read_document(kind, now, app_version):
+    """Read every section inside one transaction, so the document is a consistent snapshot."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}")
     now = now or utcnow()
@@ -134,7 +151,6 @@ def export_document(kind="manual", now=None, app_version=APP_VERSION):
         "counts": {section: len(sections[section]) for section in SECTIONS},
     }
     doc.update((section, sections[section]) for section in SECTIONS)
-    doc["checksum"] = compute_checksum(doc)
     return doc
 
 

@@ -22,7 +22,6 @@ DEPENDANTS = {
     "groups": ("associations", "users"),
     "users": ("api_tokens", "recovery_codes", "trusted_devices"),
 }
-SQLITE_BATCH = 5000
 
 
 @dataclass
@@ -118,15 +117,14 @@ def _replace(doc, chosen, result):
     for table in tables:
         rows = rows_for(table, doc[table.section], user_ids)
         _insert(insert_sql(table.model, [c.write_field for c in table.columns]), rows)
-        result.counts[table.section] = len(rows)
+        result.counts[table.section] = len(doc[table.section])
 
 
 def rows_for(table, items, user_ids):
-    """The items of a section as parameter tuples in the table's column order."""
+    """The items of a section as parameter lists in the table's column order, one at a time."""
     keys = table.keys
     converters = write_converters(table)
     owner = keys.index("username") if "username" in keys and table.section != "users" else None
-    rows = []
     for item in items:
         row = [item[key] for key in keys]
         for i, convert in converters:
@@ -134,21 +132,18 @@ def rows_for(table, items, user_ids):
                 row[i] = convert(row[i])
         if owner is not None:
             row[owner] = user_ids[row[owner]]
-        rows.append(row)
-    return rows
+        yield row
 
 
 def _insert(sql, rows):
-    if not rows:
-        return
+    """Run ``sql`` for every row (an iterable, so a large section is never held twice)."""
     cursor = db.cursor()
     if _is_postgres():
         from psycopg2.extras import execute_batch
 
         execute_batch(cursor, sql, rows, page_size=500)
-        return
-    for start in range(0, len(rows), SQLITE_BATCH):
-        cursor.executemany(sql, rows[start:start + SQLITE_BATCH])
+    else:
+        cursor.executemany(sql, rows)
 
 
 def _is_postgres():

@@ -1,0 +1,235 @@
+"""Backup engine benchmark: create, verify and restore a large configuration against raw-SQLite floors.
+
+    .venv/bin/python bench/backup_bench.py [--runs 5]
+
+Builds 2,000 cameras (2 masks, 2 zones, a 7-day schedule each), 100 groups, 10,000 associations,
+20 storage profiles, 500 users, 5,000 API tokens, 5,000 recovery codes and 2,000 trusted devices in a
+temporary SQLite data folder, then prints the median of N runs of each operation, the floors measured
+in the same run, their ratios, and the peak RSS growth of a restore against the file's size.
+
+Floors: "create" = raw sqlite3 SELECT of the same tables, rows as dicts, json.dumps, write and fsync;
+"restore" = raw DELETE of the tables plus executemany INSERTs of the same rows, in one transaction.
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+COUNTS = {"cameras": 2000, "groups": 100, "associations": 10000, "storage_profiles": 20, "users": 500,
+          "api_tokens": 5000, "recovery_codes": 5000, "trusted_devices": 2000}
+FAKE_HASH = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHRzYWx0$" + "h" * 43
+TABLES = ("setting", "storage_profile", "camera", "group", "camera_group", "user", "api_token",
+          "recovery_code", "trusted_device")
+
+
+def large_document():
+    """A valid v2 document of the benchmark's size (checksum added by the caller)."""
+    from vibenvr.backups.format import FORMAT, SCHEMA_VERSION
+    from vibenvr.settings.registry import SETTINGS
+
+    stamp = "2026-11-29T22:40:00Z"
+    week = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+    mask = [[0.1, 0.1], [0.4, 0.1], [0.4, 0.5], [0.1, 0.5]]
+    cameras = [{
+        "id": i, "name": f"Camera {i:04d}", "location": f"Building {i % 40}", "created_at": stamp,
+        "rtsp_url": f"rtsp://nvr:p%40ss@10.0.{i // 250}.{i % 250 + 1}:554/stream1",
+        "sub_rtsp_url": f"rtsp://nvr:p%40ss@10.0.{i // 250}.{i % 250 + 1}:554/stream2",
+        "storage_profile_id": i % 20 + 1, "privacy_masks": [mask, mask], "motion_zones": [mask, mask],
+        "schedule": {day: [["00:00", "07:30"], ["20:00", "24:00"]] for day in week},
+        "overlay_text": f"Cam {i}", "onvif_host": f"10.0.{i // 250}.{i % 250 + 1}", "extra": {"vendor": "acme"},
+    } for i in range(1, COUNTS["cameras"] + 1)]
+    users = [{
+        "id": i, "username": f"user{i:03d}", "email": f"user{i}@example.com", "hashed_password": FAKE_HASH,
+        "role": "admin" if i <= 5 else "viewer", "is_2fa_enabled": i % 3 == 0,
+        "totp_secret": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP" if i % 3 == 0 else None,
+        "restrict_camera_access": i % 2 == 0, "allowed_camera_ids": [i, i + 1] if i % 2 == 0 else [],
+        "allowed_group_ids": [i % 100 + 1] if i % 2 == 0 else [], "created_at": stamp,
+    } for i in range(1, COUNTS["users"] + 1)]
+
+    def owner(i):
+        return f"user{i % COUNTS['users'] + 1:03d}"
+
+    doc = {
+        "format": FORMAT, "schema_version": SCHEMA_VERSION, "version": "2.0", "timestamp": stamp,
+        "kind": "manual", "app_version": "bench",
+        "settings": {key: d.default for key, d in SETTINGS.items()},
+        "storage_profiles": [{"id": i, "name": f"Disk {i}", "path": f"/recordings/disk{i}", "max_size_gb": 500}
+                             for i in range(1, 21)],
+        "cameras": cameras,
+        "groups": [{"id": i, "name": f"Group {i}", "description": "zone"} for i in range(1, 101)],
+        "associations": [{"camera_id": c, "group_id": (c * 7 + k * 13) % 100 + 1}
+                         for c in range(1, 2001) for k in range(5)],
+        "users": users,
+        "api_tokens": [{"id": i, "name": f"token {i}", "username": owner(i),
+                        "token_hash": hashlib.sha256(f"t{i}".encode()).hexdigest(), "created_at": stamp,
+                        "last_used_at": stamp, "expires_at": None, "is_active": True} for i in range(1, 5001)],
+        "recovery_codes": [{"id": i, "username": owner(i), "code_hash": FAKE_HASH, "created_at": stamp}
+                           for i in range(1, 5001)],
+        "trusted_devices": [{"id": i, "username": owner(i), "token_hash": hashlib.sha256(f"d{i}".encode()).hexdigest(),
+                             "name": f"Phone {i}", "last_used": stamp, "expires_at": "2026-12-29T22:40:00Z",
+                             "created_at": stamp} for i in range(1, 2001)],
+    }
+    doc["counts"] = {key: len(doc[key]) for key in ("settings", "storage_profiles", "cameras", "groups",
+                                                    "associations", "users", "api_tokens", "recovery_codes",
+                                                    "trusted_devices")}
+    return doc
+
+
+def _timed(work):
+    start = time.perf_counter()
+    work()
+    return time.perf_counter() - start
+
+
+def median_times(works, runs):
+    """Medians of ``runs`` timings of each work, interleaved so load from other processes hits all alike."""
+    times = [[] for _ in works]
+    for _ in range(runs):
+        for slot, work in zip(times, works, strict=True):
+            slot.append(_timed(work))
+    return [statistics.median(slot) for slot in times]
+
+
+def floor_create(db_path, out_path):
+    """Raw sqlite3: SELECT every table, rows as dicts, json.dumps, write, fsync."""
+    conn = sqlite3.connect(db_path)
+    try:
+        doc = {}
+        for table in TABLES:
+            cursor = conn.execute(f'SELECT * FROM "{table}"')
+            names = [c[0] for c in cursor.description]
+            doc[table] = [dict(zip(names, row, strict=True)) for row in cursor]
+        data = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    finally:
+        conn.close()
+    fd = os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def snapshot_rows(db_path):
+    conn = sqlite3.connect(db_path)
+    try:
+        rows = {}
+        for table in TABLES:
+            cursor = conn.execute(f'SELECT * FROM "{table}"')
+            rows[table] = ([c[0] for c in cursor.description], cursor.fetchall())
+        return rows
+    finally:
+        conn.close()
+
+
+def floor_restore(db_path, rows):
+    """Raw sqlite3: DELETE every table and executemany the same rows, in one transaction."""
+    conn = sqlite3.connect(db_path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA foreign_keys=1")
+        conn.execute("PRAGMA synchronous=normal")
+        conn.execute("BEGIN")
+        for table in reversed(TABLES):
+            conn.execute(f'DELETE FROM "{table}"')
+        for table in TABLES:
+            names, values = rows[table]
+            marks = ", ".join("?" * len(names))
+            columns = ", ".join(f'"{n}"' for n in names)
+            conn.executemany(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', values)
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
+def rss_child(data_dir, backup_path):
+    """In a fresh process: peak RSS growth while reading, validating and restoring one file."""
+    from vibenvr.backups.format import validate_document
+    from vibenvr.backups.restore import restore_document
+    from vibenvr.db import db
+
+    app = _make_app(Path(data_dir))
+    with app.app_context(), db.connection_context():
+        before = _rss_kib("VmRSS")
+        Path("/proc/self/clear_refs").write_text("5")  # reset the peak (VmHWM) to the current RSS
+        restore_document(validate_document(Path(backup_path).read_bytes()))
+        peak = _rss_kib("VmHWM")
+    print(json.dumps({"growth_bytes": (peak - before) * 1024}))
+
+
+def _rss_kib(field):
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"{field} not in /proc/self/status")
+
+
+def _make_app(data_dir):
+    from vibenvr import create_app
+
+    return create_app({"TESTING": True, "DATA_DIR": data_dir, "SCHEDULER_ENABLED": False,
+                       "SECRET_KEY": "bench", "SKIP_ASSET_CHECK": True, "DATABASE_URL": f"sqlite:///{data_dir}/vibenvr.db"})
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+
+    from vibenvr.backups import service
+    from vibenvr.backups.format import compute_checksum, encode, validate_document
+    from vibenvr.backups.restore import restore_document
+    from vibenvr.db import db
+
+    with tempfile.TemporaryDirectory(prefix="vibenvr-bench-") as tmp:
+        data_dir = Path(tmp) / "data"
+        app = _make_app(data_dir)
+        db_path = str(data_dir / "vibenvr.db")
+        floor_path = Path(tmp) / "floor.json"
+        with app.app_context(), db.connection_context():
+            doc = large_document()
+            doc["checksum"] = compute_checksum(doc)
+            restore_document(validate_document(encode(doc)))
+            rows = snapshot_rows(db_path)
+
+            created = []
+            t_create, f_create = median_times(
+                [lambda: created.append(service.create_backup("manual")),
+                 lambda: floor_create(db_path, floor_path)], args.runs)
+            path = Path(app.config["BACKUP_DIR"]) / created[-1].name
+            data = path.read_bytes()
+            valid = validate_document(data)
+            t_verify, t_restore, f_restore = median_times(
+                [lambda: validate_document(path.read_bytes()),
+                 lambda: restore_document(valid),
+                 lambda: floor_restore(db_path, rows)], args.runs)
+
+        child = subprocess.run([sys.executable, __file__, "--rss-child", str(data_dir), str(path)],
+                               capture_output=True, text=True, check=True)
+        growth = json.loads(child.stdout.strip().splitlines()[-1])["growth_bytes"]
+
+    size = len(data)
+    print(f"configuration: {', '.join(f'{n:,} {k}' for k, n in COUNTS.items())}")
+    print(f"backup file: {size / 1e6:.2f} MB; median of {args.runs} runs")
+    print(f"{'operation':<10} {'time':>9} {'floor':>9} {'ratio':>7} {'target':>7}")
+    print(f"{'create':<10} {t_create * 1000:>7.0f}ms {f_create * 1000:>7.0f}ms {t_create / f_create:>6.2f}x {'<= 2x':>7}")
+    print(f"{'verify':<10} {t_verify * 1000:>7.0f}ms {'':>9} {'':>7} {'':>7}")
+    print(f"{'restore':<10} {t_restore * 1000:>7.0f}ms {f_restore * 1000:>7.0f}ms {t_restore / f_restore:>6.2f}x {'<= 3x':>7}")
+    print(f"peak RSS growth of verify + restore: {growth / 1e6:.1f} MB = {growth / size:.1f}x the file size (target <= 10x)")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--rss-child":
+        rss_child(sys.argv[2], sys.argv[3])
+    else:
+        main()
