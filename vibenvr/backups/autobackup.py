@@ -141,7 +141,7 @@ class AutoBackups:
             anchor = self.last_attempt  # a failed run is retried one interval later, not at once
         self.next_run = max(anchor + interval, now) if anchor else now
         self.state["next_run"] = iso(self.next_run)
-        if self.next_run > now:
+        if self.next_run > now and not startup:  # at startup, the protection message says when
             log.info("automatic backups every %d h; next at %s", hours, iso(self.next_run))
 
     def _last_valid_backup(self, now, interval, startup):
