@@ -40,6 +40,7 @@ def build_config(test_config=None):
         "SCHEDULER_ENABLED": _env_flag("VIBENVR_SCHEDULER", True),
         "MAX_UPLOAD_MB": _env_int("VIBENVR_MAX_UPLOAD_MB", 10),
         "SESSION_COOKIE_SECURE": _env_flag("VIBENVR_SECURE_COOKIES", False),
+        "TRUSTED_PROXIES": _env_int("VIBENVR_TRUSTED_PROXIES", 0),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,

@@ -130,3 +130,16 @@ def test_argon2_hash_made_elsewhere_verifies_and_is_upgraded(client, app):
     assert login_form(client, "legacy", "imported passphrase").status_code == 302
     upgraded = User.get(User.username == "legacy").hashed_password
     assert upgraded != foreign and upgraded.startswith("$argon2id$")
+
+
+def test_host_defaults_to_loopback_and_follows_vibenvr_host(tmp_path, monkeypatch):
+    monkeypatch.delenv("VIBENVR_HOST", raising=False)
+    assert make_app(tmp_path / "a").config["HOST"] == "127.0.0.1"
+    monkeypatch.setenv("VIBENVR_HOST", "0.0.0.0")  # noqa: S104 - the point of the test
+    app = make_app(tmp_path / "b")
+    assert app.config["HOST"] == "0.0.0.0"  # noqa: S104
+    # Reachable from elsewhere, the app still answers requests from any address, behind sign-in.
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = "192.0.2.10"
+    assert client.get("/api/health").status_code == 200
+    assert client.get("/").headers["Location"].endswith("/setup")

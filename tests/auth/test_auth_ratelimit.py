@@ -96,3 +96,30 @@ def test_case_of_the_username_does_not_dodge_the_limit(limited_app, fake_time):
     for name in ("admin", "Admin", "ADMIN"):
         login_form(client, name, "wrong password!")
     assert login_form(_from(limited_app, "10.0.0.9"), "admin", PASSWORD).status_code == 429
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_counts(tmp_path, fake_time):
+    from vibenvr.db import db
+
+    app = make_app(tmp_path / "proxied", TRUSTED_PROXIES=1, LOGIN_LIMIT_PER_ACCOUNT="50 per 15 minutes",
+                   LOGIN_LIMIT_PER_ADDRESS="2 per 15 minutes")
+    db.connect(reuse_if_open=True)
+    try:
+        make_user("admin", role="admin")
+        proxy = _from(app, "10.9.9.9")
+        for name in ("x1", "x2"):
+            proxy.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.5"
+            assert login_form(proxy, name, "wrong password!").status_code == 401
+        assert login_form(proxy, "admin", PASSWORD).status_code == 429
+        proxy.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.6"
+        assert login_form(proxy, "admin", PASSWORD).status_code == 302
+    finally:
+        db.close()
+
+
+def test_without_trusted_proxies_forwarded_headers_are_ignored(limited_app, fake_time):
+    client = _from(limited_app, "10.0.1.1")
+    for n, name in enumerate(("b1", "b2", "b3", "b4", "b5")):
+        client.environ_base["HTTP_X_FORWARDED_FOR"] = f"198.51.100.{n}"
+        login_form(client, name, "wrong password!")
+    assert login_form(client, "admin", PASSWORD).status_code == 429

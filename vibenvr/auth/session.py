@@ -42,6 +42,13 @@ def init_app(app):
 
     ratelimit.init_app(app)
     cli.init_app(app)
+    proxies = app.config.get("TRUSTED_PROXIES") or 0
+    if proxies:
+        # Behind N reverse proxies, the client's address (for the sign-in limits) and the scheme
+        # come from their X-Forwarded-* headers; without this setting those headers are ignored.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
