@@ -178,8 +178,9 @@ def parse_bytes(data, source="the file"):
     except RecursionError:
         raise BackupError([f"{source} is nested too deeply to be a backup"], status=400) from None
     except json.JSONDecodeError as exc:
-        hint = " (the file looks truncated)" if exc.pos >= len(data.rstrip()) else ""
-        raise BackupError([f"{source} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}{hint}"],
+        ended = exc.pos >= len(data.rstrip()) or exc.msg.startswith("Unterminated string")
+        hint = "; the file looks truncated" if ended else ""
+        raise BackupError([f"{source} is not valid JSON: {exc.msg} (line {exc.lineno} column {exc.colno}){hint}"],
                           status=400) from None
     except ValueError as exc:
         raise BackupError([f"{source} is not valid JSON: {exc}"], status=400) from None

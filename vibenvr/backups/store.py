@@ -150,9 +150,10 @@ class BackupStore:
             if exc.errno == errno.ELOOP:
                 raise InvalidBackupName(f"{name} is a symbolic link; backups are read only from real files") from None
             raise
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise BackupNotFound(f"{name} is not a backup file")
         with os.fdopen(fd, "rb") as handle:
-            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                raise BackupNotFound(f"{name} is not a backup file")
             return handle.read()
 
     # --- writing --------------------------------------------------------------------------------

@@ -1,0 +1,89 @@
+"""Backup test helpers: a fake clock, snapshots, documents to tamper with, a rich configuration."""
+
+import datetime as dt
+
+from vibenvr.backups.format import SECTIONS, compute_checksum, export_document
+from vibenvr.models import RecoveryCode, TrustedDevice
+from vibenvr.settings.service import update_settings
+
+from builders import make_camera, make_group, make_profile, make_token, make_user
+
+FAKE_ARGON2 = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g"
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+class FakeClock:
+    """A settable clock for names and timestamps (no sleeping in tests)."""
+
+    def __init__(self, start=dt.datetime(2026, 11, 29, 22, 40, 0)):
+        self.now = start
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, **delta):
+        self.now += dt.timedelta(**delta)
+        return self.now
+
+
+def sections(doc):
+    """The configuration part of a document: what a round trip must keep exactly."""
+    return {key: doc[key] for key in SECTIONS}
+
+
+def snapshot():
+    """The whole configuration as export reads it, less usage stamps (a token's ``last_used_at``),
+    which the very request under test may move."""
+    state = sections(export_document())
+    for token in state["api_tokens"]:
+        token["last_used_at"] = None
+    return state
+
+
+def backup_files(app):
+    folder = app.config["BACKUP_DIR"]
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def recount(doc):
+    """Make ``counts`` agree with the sections again after a test edited them."""
+    if isinstance(doc.get("counts"), dict):
+        doc["counts"] = {s: len(doc[s]) for s in SECTIONS if isinstance(doc.get(s), list | dict)}
+    return doc
+
+
+def signed(doc):
+    """``doc`` with a fresh checksum, for documents edited by a test."""
+    doc = dict(doc)
+    doc["checksum"] = compute_checksum(doc)
+    return doc
+
+
+def build_rich_config():
+    """Every kind of row: masks, zones, an overnight schedule, unicode, 2FA users, tokens, codes, devices."""
+    profile = make_profile(name="Fast disk", path="/recordings/fast")
+    garage = make_camera(
+        name="Garage 🚗", storage_profile_id=profile.id,
+        privacy_masks=[[[0.1, 0.1], [0.3, 0.1], [0.3, 0.4]], [[0.5, 0.5], [0.9, 0.5], [0.9, 0.9], [0.5, 0.9]]],
+        motion_zones=[[[0, 0], [1, 0], [1, 1]]],
+        schedule={"monday": [["08:00", "12:00"], ["20:00", "07:00"]], "sunday": [], "friday": [["00:00", "24:00"]]},
+        extra={"ai_object_types": ["person", "car"], "legacy_flag": True},
+    )
+    nursery = make_camera(name="Nursery", schedule={"tuesday": [["20:00", "07:00"]]}, enabled=False)
+    make_camera(name="Spare", privacy_masks=[], schedule={})
+    outside = make_group(name="Outside", camera_ids=[garage.id])
+    make_group(name="Indoor", camera_ids=[nursery.id, garage.id])
+    make_group(name="Empty")
+    admin = make_user("alice", role="admin", email="alice@example.com", totp_secret=TOTP_SECRET,
+                      is_2fa_enabled=True)
+    viewer = make_user("zoë", role="viewer", restrict_camera_access=True, allowed_camera_ids=[nursery.id],
+                       allowed_group_ids=[outside.id], language="fr")
+    make_token(admin, name="ci")
+    make_token(viewer, name="phone", expires_days=30)
+    for _ in range(3):
+        RecoveryCode.create(user=admin, code_hash=FAKE_ARGON2)
+    TrustedDevice.create(user=admin, name="Laptop", token_hash="ab" * 32,
+                         expires_at=dt.datetime(2026, 12, 29, 22, 40, 0))
+    update_settings({"system_name": "Home NVR", "backup_auto_enabled": True, "smtp_port": 2525,
+                     "max_storage_gb": 12.5})
+    return {"admin": admin, "viewer": viewer, "garage": garage}
