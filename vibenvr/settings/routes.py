@@ -4,6 +4,7 @@ import json
 import zoneinfo
 
 from flask import Blueprint, current_app, flash, redirect, request, url_for
+from markupsafe import Markup
 
 from ..auth.decorators import admin_required
 from ..http import is_htmx
@@ -23,7 +24,7 @@ def _page(values, errors=None, status=200, extra=""):
         "values": values,
         "has_secret": {key: bool(stored.get(key)) for key, d in SETTINGS.items() if d.is_secret},
         "errors": errors or FormErrors(),
-        "presets_json": json.dumps(PRESETS),
+        "preset_attrs": Markup('data-preset-select data-presets="{}"').format(json.dumps(PRESETS)),
         "choices": {key: forms.choice_options(d) for key, d in SETTINGS.items() if d.type == "choice"},
         "backup_dir": str(current_app.config["BACKUP_DIR"]),
         "timezones": sorted(zoneinfo.available_timezones()),
