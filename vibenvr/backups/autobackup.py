@@ -145,21 +145,23 @@ class AutoBackups:
             anchor = self.last_attempt  # a failed run is retried one interval later, not at once
         self.next_run = max(anchor + interval, now) if anchor else now
         self.state["next_run"] = iso(self.next_run)
-        if self.next_run > now and not startup:  # at startup, the protection message says when
-            log.info("automatic backups every %d h; next at %s", hours, iso(self.next_run))
+        if not startup:  # at startup, the protection message says when
+            when = "one is due now" if self.next_run <= now else f"next at {iso(self.next_run)}"
+            log.info("automatic backups every %d h; %s", hours, when)
 
     def _last_valid_backup(self, now, interval, startup):
         """The time the interval counts from: the newest valid automatic backup, unless it is in the future."""
         found = newest_valid_auto(self._store())
-        what = "startup protection" if startup else "rescheduling"
         if found is None:
-            log.info("%s: no valid automatic backup yet; taking one now", what)
+            if startup:
+                log.info("startup protection: no valid automatic backup yet; taking one now")
             return None
         name, created = found
         if created > now:
             log.warning("%s: the newest valid automatic backup %s is dated %s, in the future (now %s; has the "
-                        "system clock changed?). A future time does not count as recent; taking a backup now",
-                        what, name, iso(created), iso(now))
+                        "system clock changed?). A future time does not count as recent%s",
+                        "startup protection" if startup else "rescheduling", name, iso(created), iso(now),
+                        "; taking a backup now" if startup else "")
             return None
         if now - created < interval:
             if startup:
