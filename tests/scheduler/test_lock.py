@@ -1,5 +1,6 @@
 """One scheduler per data folder: a non-blocking fcntl lock decides, and a dead holder hands over."""
 
+import logging
 import subprocess
 import sys
 import textwrap
@@ -76,3 +77,19 @@ def test_two_app_instances_on_one_data_folder_make_one_scheduler(tmp_path, clock
     finally:
         for scheduler in schedulers:
             scheduler.stop()
+
+
+def test_a_lock_that_cannot_be_opened_is_reported_once_and_retried(app, start_scheduler, caplog):
+    path = app.config["DATA_DIR"] / "scheduler.lock"
+    path.mkdir()  # not a file: opening it fails, even as root
+    with caplog.at_level(logging.INFO, logger="vibenvr.backups.scheduler"):
+        scheduler = start_scheduler()
+        assert scheduler.attempted.wait(10)
+        scheduler.attempted.clear()
+        scheduler.wake()
+        assert scheduler.attempted.wait(10)  # tried again
+        assert not scheduler.leading.is_set() and scheduler.running
+        path.rmdir()
+        scheduler.wake()
+        assert scheduler.leading.wait(10)
+    assert caplog.text.count("automatic backups cannot start: the lock") == 1

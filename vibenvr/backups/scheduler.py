@@ -98,7 +98,7 @@ class BackupScheduler:
         self._wake = threading.Event()
         self._ticked = threading.Condition()
         self.ticks = 0
-        self._told_waiting = False
+        self._last_notice = None
 
     # --- life cycle --------------------------------------------------------------------------------
 
@@ -164,11 +164,15 @@ class BackupScheduler:
 
     def _lead(self):
         """Take the folder lock if it is free; on success plan from the files (startup protection)."""
-        if not self.lock.acquire():
-            if not self._told_waiting:
-                log.info("automatic backups run in process %s (it holds %s); this process takes over if it stops",
-                         self.lock.holder_pid() or "?", self.lock.path)
-                self._told_waiting = True
+        try:
+            acquired = self.lock.acquire()
+        except OSError as exc:  # an unwritable data folder: say so once, keep trying
+            self._notice(str(exc), logging.ERROR, "automatic backups cannot start: the lock %s cannot be opened (%s); "
+                         "retrying every %s s", self.lock.path, exc, self.retry_seconds)
+            return False
+        if not acquired:
+            self._notice("waiting", logging.INFO, "automatic backups run in process %s (it holds %s); this process "
+                         "takes over if it stops", self.lock.holder_pid() or "?", self.lock.path)
             return False
         log.info("process %d runs the automatic backups of %s", os.getpid(), self.app.config["DATA_DIR"])
         self.jobs = AutoBackups(self.app, clock=self.clock, **self.rules)
@@ -178,6 +182,12 @@ class BackupScheduler:
         self._tick()
         self._align()
         return True
+
+    def _notice(self, key, level, message, *args):
+        """Log a waiting or error message once, not at every retry."""
+        if self._last_notice != key:
+            log.log(level, message, *args)
+            self._last_notice = key
 
     def _tick(self):
         self.jobs.tick()
