@@ -1,8 +1,10 @@
 """Backup test helpers: a fake clock, snapshots, documents to tamper with, a rich configuration."""
 
+import contextlib
 import datetime as dt
 
 from vibenvr.backups.format import SECTIONS, compute_checksum, export_document
+from vibenvr.db import db
 from vibenvr.models import RecoveryCode, TrustedDevice
 from vibenvr.settings.service import update_settings
 
@@ -87,3 +89,21 @@ def build_rich_config():
     update_settings({"system_name": "Home NVR", "backup_auto_enabled": True, "smtp_port": 2525,
                      "max_storage_gb": 12.5})
     return {"admin": admin, "viewer": viewer, "garage": garage}
+
+
+@contextlib.contextmanager
+def refusing_inserts(table):
+    """A real database failure: a trigger that makes every INSERT into ``table`` fail."""
+    if type(db.obj).__name__.startswith("Postgres"):
+        db.execute_sql("CREATE FUNCTION refuse_insert() RETURNS trigger AS $$ BEGIN "
+                       "RAISE EXCEPTION 'injected failure'; END $$ LANGUAGE plpgsql")
+        db.execute_sql(f"CREATE TRIGGER refuse BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION refuse_insert()")
+        drop = [f"DROP TRIGGER refuse ON {table}", "DROP FUNCTION refuse_insert()"]
+    else:
+        db.execute_sql(f"CREATE TRIGGER refuse BEFORE INSERT ON {table} BEGIN SELECT RAISE(ABORT, 'injected failure'); END")
+        drop = ["DROP TRIGGER refuse"]
+    try:
+        yield
+    finally:
+        for sql in drop:
+            db.execute_sql(sql)

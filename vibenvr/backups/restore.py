@@ -6,6 +6,7 @@ every change. ``replace`` makes the configuration exactly the backup's, ids incl
 
 from dataclasses import dataclass, field
 
+import peewee
 from peewee import PeeweeException
 
 from ..db import db
@@ -97,7 +98,8 @@ def restore_document(valid, mode="replace", sections=None, force=False):
                 merge(valid.doc, chosen, result)
             _advance_sequences(chosen)
     except PeeweeException as exc:
-        raise RestoreFailed(f"the database refused the restore ({exc}); it was rolled back and "
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise RestoreFailed(f"the database refused the restore ({reason}); it was rolled back and "
                             "nothing changed") from exc
     return result
 
@@ -138,12 +140,13 @@ def rows_for(table, items, user_ids):
 def _insert(sql, rows):
     """Run ``sql`` for every row (an iterable, so a large section is never held twice)."""
     cursor = db.cursor()
-    if _is_postgres():
-        from psycopg2.extras import execute_batch
+    with peewee.__exception_wrapper__:  # driver errors become Peewee's, as for any other query
+        if _is_postgres():
+            from psycopg2.extras import execute_batch
 
-        execute_batch(cursor, sql, rows, page_size=500)
-    else:
-        cursor.executemany(sql, rows)
+            execute_batch(cursor, sql, rows, page_size=500)
+        else:
+            cursor.executemany(sql, rows)
 
 
 def _is_postgres():
