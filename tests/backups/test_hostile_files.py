@@ -85,8 +85,8 @@ HOSTILE = {
 
 
 @pytest.fixture
-def configured(api, ctx):
-    build_rich_config()
+def configured(api):
+    build_rich_config()  # no app context stays pushed: each request gets its own, as in production
     return export_document()
 
 

@@ -215,7 +215,7 @@ def _check_all(data, problems):
     _check_counts(data.get("counts"), data, problems)
     if not missing:
         _check_unique(sections, problems)
-        _check_references(sections, problems)
+        _check_references(sections, _present(data), problems)
     if problems.errors:
         return None
     doc = {key: header[key] for key in HEADER if key in header}
@@ -293,8 +293,20 @@ def _check_unique(sections, problems):
         seen.add(pair)
 
 
-def _check_references(sections, problems):
-    ids = {s: {item["id"] for item in sections[s]} for s in ("storage_profiles", "cameras", "groups")}
+def _present(data):
+    """Ids and usernames the file has, valid items or not: an item with a bad field is reported once,
+    not again by every reference to it."""
+    def values(section, key):
+        items = data[section] if isinstance(data[section], list) else []
+        found = [item.get(key) for item in items if isinstance(item, dict)]
+        return {v.strip() if isinstance(v, str) else v for v in found if isinstance(v, int | str)}
+
+    present = {s: values(s, "id") for s in ("storage_profiles", "cameras", "groups")}
+    present["usernames"] = values("users", "username")
+    return present
+
+
+def _check_references(sections, ids, problems):
     for index, camera in enumerate(sections["cameras"]):
         profile = camera["storage_profile_id"]
         if profile is not None and profile not in ids["storage_profiles"]:
@@ -313,7 +325,7 @@ def _check_references(sections, problems):
                              f"the backup: {missing}")
         if user["is_2fa_enabled"] and not user["totp_secret"]:
             problems.add(f"{label('users', index, user)}: is_2fa_enabled is true but totp_secret is empty")
-    usernames = {user["username"] for user in sections["users"]}
+    usernames = ids["usernames"]
     for section in ("api_tokens", "recovery_codes", "trusted_devices"):
         for index, item in enumerate(sections[section]):
             if item["username"] not in usernames:
