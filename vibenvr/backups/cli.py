@@ -31,14 +31,18 @@ def _fail(message, lines=()):
 
 
 def _run(work):
-    """Run ``work`` with a database connection; turn the engine's errors into messages and exit 1."""
+    """Run ``work`` with a database connection (closed again only if opened here); turn the engine's
+    errors into messages and exit 1."""
+    opened = db.connect(reuse_if_open=True)
     try:
-        with db.connection_context():
-            return work()
+        return work()
     except BackupError as exc:
         _fail(exc.summary if len(exc.errors) > 1 else exc.errors[0], exc.errors if len(exc.errors) > 1 else ())
     except FAILURES as exc:
         _fail(str(exc.args[0] if exc.args else exc))
+    finally:
+        if opened:
+            db.close()
 
 
 def _describe(valid):
@@ -59,7 +63,7 @@ def create():
 @click.option("--json", "as_json", is_flag=True, help="Print the list as JSON, as GET /api/backups does.")
 def list_backups(as_json):
     """List the backups, newest first."""
-    entries = service.get_store().list()
+    entries = _run(lambda: service.get_store().list())
     if as_json:
         click.echo(json.dumps({"backups": [e.to_dict() for e in entries]}, indent=2))
         return
