@@ -218,6 +218,11 @@ def _check_all(data, problems):
         _check_references(sections, _present(data), problems)
     if problems.errors:
         return None
+    for section, items in sections.items():  # the order export uses, so a round trip is exact
+        if section == "associations":
+            items.sort(key=lambda link: (link["camera_id"], link["group_id"]))
+        elif section != "settings":
+            items.sort(key=lambda item: item["id"])
     doc = {key: header[key] for key in HEADER if key in header}
     doc["counts"] = {section: len(sections[section]) for section in SECTIONS}
     doc.update((section, sections[section]) for section in SECTIONS)
