@@ -200,3 +200,14 @@ def test_restricted_viewer_sees_allowed_cameras_through_groups(client, admin):
 def test_password_is_never_in_pages(admin_client):
     make_user("judy", role="viewer", password=PASSWORD)
     assert "argon2" not in admin_client.get("/users").get_data(as_text=True)
+
+
+def test_restricted_viewer_pages_show_only_allowed_cameras(app, admin):
+    from conftest import sign_in
+
+    allowed, hidden = make_camera(name="Front door"), make_camera(name="Back office")
+    viewer = make_user("pages-viewer", role="viewer", restrict_camera_access=True, allowed_camera_ids=[allowed.id])
+    client = sign_in(app.test_client(), viewer)
+    html = client.get("/cameras").get_data(as_text=True)
+    assert "Front door" in html and "Back office" not in html
+    assert client.get(f"/cameras/{hidden.id}/edit").status_code == 403
