@@ -7,6 +7,8 @@ from vibenvr.models import ApiToken, RecoveryCode, User
 
 from builders import PASSWORD, make_camera, make_group, make_token, make_user
 
+pytestmark = pytest.mark.postgres  # the last-admin rule locks rows differently on PostgreSQL
+
 
 def test_api_creates_and_lists_users_without_secrets(api):
     response = api.post("/api/users", json={"username": "alice", "password": "a long passphrase", "email": "a@example.org"})
