@@ -15,6 +15,7 @@ from ..settings.service import clear_cache, get_settings
 from ..timeutil import iso, utcnow
 from .errors import BackupError
 from .format import validate_document
+from .pause import paused_until
 from .status import read_status, record
 
 log = logging.getLogger("vibenvr.backups.scheduler")
@@ -83,6 +84,7 @@ class AutoBackups:
         self._written = dict(self.state)
         self._last_error = None
         self._last_tick_error = None
+        self._paused = None  # until when a sanity run pauses us (SPEC §11)
 
     # --- the entry point ---------------------------------------------------------------------------
 
@@ -106,6 +108,8 @@ class AutoBackups:
 
     def _tick(self):
         clear_cache()
+        if self._held_by_pause():
+            return
         values = get_settings()
         replan, self.replan = self.replan, False
         settings = (values["backup_auto_enabled"], values["backup_auto_frequency_hours"])
@@ -118,6 +122,21 @@ class AutoBackups:
             self.settings = settings
         if self.due():
             self._run()
+
+    def _held_by_pause(self):
+        """While a zero-trace sanity run pauses us: no plan, no backup, no status change. The run puts back
+        what it changed, so the replans its changes asked for are dropped; a real change of the settings
+        is still seen afterwards, by comparing them with the plan's."""
+        until = paused_until(self.data_dir, self.clock())
+        if until is not None:
+            if self._paused != until:
+                log.info("automatic backups paused until %s: a sanity run is in progress", iso(until))
+            self._paused, self.replan = until, False
+            return True
+        if self._paused is not None:
+            log.info("automatic backups resumed after the pause")
+            self._paused, self.replan = None, False
+        return False
 
     def due(self):
         return self.next_run is not None and self.clock() >= self.next_run
