@@ -16,13 +16,17 @@ SQLITE_PRAGMAS = {
 }
 
 
+# json.dumps with these options would build a new encoder per value; a restore stores thousands.
+_encode_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 class JSONField(TextField):
     """A JSON value stored as text, the same on SQLite and PostgreSQL."""
 
     def db_value(self, value):
         if value is None:
             return None
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        return _encode_json(value)
 
     def python_value(self, value):
         if value is None:
