@@ -45,8 +45,15 @@ chromium:
 lint: dev-deps
 	$(BIN)/ruff check .
 
+# The whole suite with coverage (browser tests included), the backup core's coverage floor, then the
+# database tests again on a throwaway PostgreSQL server (scripts/with-postgres.sh).
+PG_TESTS := tests/core tests/api tests/backups tests/auth
+
 test: deps dev-deps chromium lint
 	$(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
+	$(BIN)/python -m coverage report --fail-under=90 \
+	  --include='vibenvr/backups/format.py,vibenvr/backups/store.py,vibenvr/backups/restore.py'
+	scripts/with-postgres.sh $(BIN)/python -m pytest -q -p no:cacheprovider -m "not browser" $(PG_TESTS)
 
 bench: deps
 	$(BIN)/python bench/backup_bench.py
