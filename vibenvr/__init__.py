@@ -61,6 +61,12 @@ def _register_blueprints(app):
     app.register_blueprint(backups_api)
     app.cli.add_command(backup_cli)
 
+    from .sanity.api import bp as sanity_api
+    from .sanity.cli import sanity_cli
+
+    app.register_blueprint(sanity_api)  # /api/sanity/pause: the HTTP sanity script pauses automatic backups
+    app.cli.add_command(sanity_cli)
+
     from .security.api import bp as tokens_api
     from .security.routes import bp as security_pages
     from .users.api import bp as users_api

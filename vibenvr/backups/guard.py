@@ -1,0 +1,306 @@
+"""The zero-trace guard (SPEC §11): run intrusive checks, then put the configuration back exactly.
+
+``with ZeroTraceGuard(target) as guard: run_checks()`` pauses automatic backups, snapshots the whole
+configuration in memory (the export document; no file is written), runs the block, and then, whatever
+happened in it (an exception, Ctrl-C), restores the snapshot in ``replace`` mode with no safety file in
+one transaction and compares the result with the snapshot by checksum, usage stamps aside. When that
+restore fails or the result differs, it falls back to the newest valid automatic backup that existed
+before the run, but only if that backup is at most 60 minutes old by the time written in it; otherwise it
+changes nothing more and says what to restore by hand. No Flask here: the *target* (``LocalTarget`` for
+this process's database, ``vibenvr.sanity.remote.HttpTarget`` for a server) does the work.
+"""
+
+import contextlib
+import hashlib
+import json
+import signal
+import threading
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+from ..timeutil import iso, utcnow
+from .errors import BackupError, BackupNotFound, BackupWriteError, InvalidBackupName, RestoreFailed, RestoreRefused
+from .fallback import FALLBACK_LIMIT, choose_fallback, describe_age
+from .format import SECTIONS
+from .pause import PauseBusy
+
+
+class Outcome(IntEnum):
+    """How a guarded run ended; the value is the exit code of ``sanity run`` and the HTTP script."""
+
+    CLEAN = 0  # the checks passed and left no trace
+    CHECKS_FAILED = 1  # the checks failed, were interrupted or left a trace; the snapshot was restored
+    RESTORED_BY_FALLBACK = 3  # restoring the snapshot failed; a recent automatic backup was restored
+    FALLBACK_REFUSED = 4  # restoring the snapshot failed and no backup qualified: restore by hand
+
+
+NOT_STARTED = 5  # exit code when the guard could not start: nothing ran, nothing changed
+
+#: Usage stamps: moved by merely using the system (the run's own API token), so never compared.
+USAGE_STAMPS = {"api_tokens": ("last_used_at",), "trusted_devices": ("last_used",)}
+
+
+#: Errors whose message already says what went wrong; others are shown with their type.
+READABLE = (BackupError, BackupNotFound, BackupWriteError, InvalidBackupName, RestoreFailed, RestoreRefused, PauseBusy)
+
+
+class GuardNotStarted(RuntimeError):
+    """The guard could not pause automatic backups or take its snapshot; the checks did not run."""
+
+
+def comparable(doc):
+    """The sections of a backup document with the usage stamps blanked out."""
+    sections = {section: doc.get(section) for section in SECTIONS}
+    for section, keys in USAGE_STAMPS.items():
+        sections[section] = [{**item, **dict.fromkeys(keys)} for item in sections[section] or ()]
+    return sections
+
+
+def fingerprint(doc):
+    """SHA-256 of the canonical bytes of ``comparable(doc)``: equal configurations, equal fingerprints."""
+    data = json.dumps(comparable(doc), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+def differing_sections(expected, actual):
+    """The sections in which two documents differ, usage stamps aside."""
+    left, right = comparable(expected), comparable(actual)
+    return [section for section in SECTIONS if left[section] != right[section]]
+
+
+def describe(exc):
+    """One line for an exception: its message, or its type when it has none."""
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted (Ctrl-C)"
+    message = getattr(exc, "summary", None) if isinstance(exc, BackupError) else None
+    message = message or (str(exc).strip().splitlines() or [""])[0]
+    if isinstance(exc, READABLE):
+        return message or type(exc).__name__
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
+@dataclass
+class GuardReport:
+    """What the guard did, for people (``lines``) and programs (``outcome``)."""
+
+    outcome: Outcome = Outcome.CLEAN
+    error: str | None = None  # what the checks raised
+    restore_error: str | None = None  # why restoring the snapshot failed
+    mismatch: list = field(default_factory=list)  # sections that differed after the restore
+    fallback: dict | None = None  # {"name", "age", "safety_backup"} when the fallback restored a backup
+    refusal: str | None = None  # why the fallback did not happen
+    advice: list = field(default_factory=list)  # what to do by hand
+    swept: list = field(default_factory=list)  # backup files the run left, deleted by the guard
+    traces: list = field(default_factory=list)  # what still differs from before the run
+    notes: list = field(default_factory=list)
+
+    def lines(self):
+        out = [f"Outcome: {self.outcome.name.lower().replace('_', ' ')} (exit code {int(self.outcome)})"]
+        if self.error:
+            out.append(f"The checks failed: {self.error}")
+        if self.restore_error:
+            out.append(f"Restoring the snapshot from memory failed: {self.restore_error}")
+        elif self.mismatch:
+            out.append("After restoring the snapshot the configuration still differs in: " + ", ".join(self.mismatch))
+        elif self.outcome in (Outcome.CLEAN, Outcome.CHECKS_FAILED):
+            out.append("The configuration was restored from the in-memory snapshot and verified by checksum.")
+        if self.fallback:
+            safety = self.fallback.get("safety_backup")
+            out.append(f"Fallback: restored the automatic backup {self.fallback['name']} "
+                       f"({self.fallback['age']}, within the {_minutes(FALLBACK_LIMIT)}-minute limit).")
+            if safety:
+                out.append(f"The configuration the run left behind was kept as the safety backup {safety}.")
+        if self.refusal:
+            out.append(f"Fallback refused: {self.refusal}")
+            out.append("Nothing more was changed. A manual restore is needed.")
+        out.extend(self.advice)
+        if self.swept:
+            out.append("Deleted backup files the run left behind: " + ", ".join(self.swept))
+        out.extend(f"Trace left: {trace}" for trace in self.traces)
+        out.extend(self.notes)
+        return out
+
+
+class ZeroTraceGuard:
+    """A context manager that runs its block inside a snapshot and always restores it (see the module)."""
+
+    def __init__(self, target, clock=utcnow, limit=FALLBACK_LIMIT, pause_minutes=60, by="sanity run"):
+        self.target = target
+        self.clock = clock
+        self.limit = limit
+        self.pause_minutes = pause_minutes
+        self.by = by
+        self.report = GuardReport()
+        self.snapshot = None
+        self.before_files = []
+        self.before_status = None
+
+    # --- entering ----------------------------------------------------------------------------------
+
+    def __enter__(self):
+        try:
+            self.before_files = list(self.target.list_backups())
+            self.before_status = self.target.status()
+            self.target.pause(self.pause_minutes, self.by)
+        except PauseBusy as exc:
+            raise GuardNotStarted(str(exc)) from exc
+        except Exception as exc:
+            raise GuardNotStarted(f"could not pause automatic backups: {describe(exc)}") from exc
+        try:
+            self.snapshot = self.target.export()
+        except BaseException as exc:
+            self.target.resume()
+            raise GuardNotStarted(f"could not take the snapshot: {describe(exc)}") from exc
+        return self
+
+    # --- leaving -----------------------------------------------------------------------------------
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc is not None:
+            self.report.error = describe(exc)
+        with _ctrl_c_held() as held:
+            if self._restore_snapshot():
+                self._finish_clean()
+            else:
+                self._fall_back()
+        if held:
+            self.report.notes.append("Ctrl-C during the restore was held back until it had finished.")
+        return isinstance(exc, Exception | KeyboardInterrupt)  # recorded in the report, not raised
+
+    def _restore_snapshot(self):
+        """Restore the snapshot and read it back; True when the configuration equals it again."""
+        try:
+            self.target.restore(self.snapshot)
+        except Exception as exc:
+            self.report.restore_error = describe(exc)
+            return False
+        try:
+            self.report.mismatch = differing_sections(self.snapshot, self.target.export())
+        except Exception as exc:
+            self.report.restore_error = f"the restored configuration could not be read back ({describe(exc)})"
+            return False
+        return not self.report.mismatch
+
+    def _finish_clean(self):
+        report = self.report
+        self._sweep(keep=())
+        now_names = self._names()
+        before = {e.name for e in self.before_files}
+        report.traces += [f"the backup {name}, there before the run, is gone" for name in sorted(before - now_names)]
+        try:
+            status = self.target.status()
+        except Exception as exc:
+            report.traces.append(f"the backup status could not be read again ({describe(exc)})")
+        else:
+            if status != self.before_status:
+                report.traces.append(f"the backup status changed: before {self.before_status}, after {status}")
+        self._resume()
+        report.outcome = Outcome.CHECKS_FAILED if report.error or report.traces else Outcome.CLEAN
+        if report.outcome == Outcome.CLEAN:
+            where = getattr(self.target, "where", "the backup folder")
+            report.notes.append(f"Zero trace: the configuration, the {len(before)} file(s) in {where} and the backup "
+                                "status are as they were before the run.")
+
+    def _fall_back(self):
+        report = self.report
+        now = self.clock()
+        choice = choose_fallback(self.before_files, self.target.read_backup, now, self.limit)
+        report.notes += choice.skipped
+        if choice.refusal:
+            self._refuse(choice.refusal, choice, now)
+            return
+        entry, valid, age = choice.entry, choice.valid, choice.age
+        try:
+            safety = self.target.restore_backup(entry.name, valid)
+        except Exception as exc:
+            self._refuse(f"restoring {entry.name} ({describe_age(age)}) failed too: {describe(exc)}", choice, now)
+            return
+        try:
+            differs = differing_sections(valid.doc, self.target.export())
+        except Exception as exc:  # e.g. the run's own API token is not in that backup
+            differs = None
+            report.notes.append(f"The restored configuration could not be read back to verify it ({describe(exc)}).")
+        if differs:
+            self._refuse(f"after restoring {entry.name} the configuration differs from it in {', '.join(differs)}",
+                         choice, now)
+            return
+        report.outcome = Outcome.RESTORED_BY_FALLBACK
+        report.fallback = {"name": entry.name, "age": describe_age(age), "created_at": iso(valid.created_at),
+                           "safety_backup": safety}
+        self._sweep(keep={safety})
+        self._resume()
+
+    def _refuse(self, reason, choice, now):
+        self.report.outcome = Outcome.FALLBACK_REFUSED
+        self.report.refusal = reason
+        self.report.advice = self._advice(choice, now)
+
+    def _advice(self, choice, now):
+        """The manual-restore lines: the newest backup, its age, and the command that restores it."""
+        lines = []
+        newest = choice.newest_valid
+        if newest is None:
+            where = getattr(self.target, "where", "the backup folder")
+            lines.append(f"There is no valid backup in {where}. Restore one you keep elsewhere with:")
+            lines.append(f"    {self.target.restore_command('/path/to/backup.json')}")
+        else:
+            entry, valid = newest
+            lines.append(f"The newest backup is {entry.name} ({entry.kind}, {describe_age(now - valid.created_at)}, "
+                         f"made {iso(valid.created_at)}). Check that it is the configuration you want, then restore it:")
+            lines.append(f"    {self.target.restore_command(entry.name)}")
+        until = self._pause_until()
+        if until:
+            lines.append(f"Automatic backups stay paused until {iso(until)}, so none is taken of this configuration "
+                         "in the meantime; `flask --app app sanity resume` resumes them after your restore.")
+        return lines
+
+    # --- helpers -----------------------------------------------------------------------------------
+
+    def _names(self):
+        try:
+            return {e.name for e in self.target.list_backups()}
+        except Exception as exc:
+            self.report.traces.append(f"the backup folder could not be listed again ({describe(exc)})")
+            return {e.name for e in self.before_files}
+
+    def _sweep(self, keep):
+        """Delete the backup files made during the run (by the checks, or a backup the pause raced)."""
+        before = {e.name for e in self.before_files}
+        for name in sorted(self._names() - before - set(keep)):
+            try:
+                self.target.delete_backup(name)
+            except Exception as exc:
+                self.report.traces.append(f"the run left {name}, which could not be deleted ({describe(exc)})")
+            else:
+                self.report.swept.append(name)
+
+    def _resume(self):
+        try:
+            self.target.resume()
+        except Exception as exc:
+            self.report.traces.append(f"automatic backups could not be resumed ({describe(exc)}); "
+                                      "the pause ends by itself within the hour")
+
+    def _pause_until(self):
+        getter = getattr(self.target, "paused_until", None)
+        with contextlib.suppress(Exception):
+            return getter() if getter else None
+        return None
+
+
+def _minutes(delta):
+    return int(delta.total_seconds() // 60)
+
+
+@contextlib.contextmanager
+def _ctrl_c_held():
+    """Hold SIGINT back while the guard restores (a half-done restore is rolled back, but not undone twice)."""
+    caught = []
+    if threading.current_thread() is not threading.main_thread():
+        yield caught
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield caught
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -1,0 +1,165 @@
+"""The zero-trace guard's target over HTTP, for ``scripts/refactoring_sanity.py`` (standard library HTTP).
+
+Snapshot: ``GET /api/config/export``; restore: ``POST /api/config/restore?safety=false``; fallback:
+``GET /api/backups`` and ``POST /api/backups/<name>/restore`` (which keeps a safety backup of what it
+replaces); pause: ``/api/sanity/pause``. Times come from the server (the export's ``timestamp``), so the
+60-minute rule is judged by the clock that dated the backups, not by this machine's.
+"""
+
+import email.utils
+import json
+import secrets
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from ..backups.pause import PauseBusy
+from ..backups.store import BackupEntry
+from ..timeutil import parse_iso, utcnow
+
+
+class HttpError(RuntimeError):
+    """An answer other than the one expected; the message names the request and the server's error."""
+
+    def __init__(self, method, path, status, message):
+        self.status = status
+        super().__init__(f"{method} {path} answered {status or 'nothing'}: {message}")
+
+
+class Http:
+    """A tiny JSON client with a bearer token."""
+
+    def __init__(self, url, token, timeout=60):
+        if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+            raise ValueError(f"--url must start with http:// or https://, not {url!r}")
+        self.url = url.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+        self.last_date = None  # the server's Date header of the last answer
+
+    def send(self, method, path, body=None, content_type="application/json", token=None):
+        """``(status, bytes)`` for a request; connection failures raise HttpError with status 0."""
+        headers = {"Authorization": f"Bearer {token or self.token}", "Accept": "application/json"}
+        if body is not None:
+            headers["Content-Type"] = content_type
+        request = urllib.request.Request(self.url + path, data=body, method=method, headers=headers)  # noqa: S310 - http(s) only
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - the operator's URL
+                self._date(response)
+                return response.status, response.read()
+        except urllib.error.HTTPError as exc:
+            self._date(exc)
+            return exc.code, exc.read()
+        except (urllib.error.URLError, OSError) as exc:
+            raise HttpError(method, path, 0, f"cannot reach {self.url} ({getattr(exc, 'reason', exc)})") from None
+
+    def _date(self, response):
+        with_date = response.headers.get("Date") if response.headers else None
+        if with_date:
+            self.last_date = email.utils.parsedate_to_datetime(with_date).replace(tzinfo=None)
+
+    def call(self, method, path, payload=None, expect=(200,), token=None):
+        """Send ``payload`` as JSON; return the parsed answer (None when empty) or raise HttpError."""
+        body = None if payload is None else json.dumps(payload).encode("utf-8")
+        status, data = self.send(method, path, body, token=token)
+        if status not in expect:
+            raise HttpError(method, path, status, error_message(data))
+        return json.loads(data) if data.strip() else None
+
+    def status_of(self, method, path, payload=None, token=None):
+        body = None if payload is None else json.dumps(payload).encode("utf-8")
+        return self.send(method, path, body, token=token)[0]
+
+    def upload(self, path, filename, data):
+        """POST ``data`` as the multipart field ``file``; ``(status, bytes)``."""
+        boundary = "sanity" + secrets.token_hex(12)
+        body = b"".join([
+            f"--{boundary}\r\n".encode(),
+            f'Content-Disposition: form-data; name="file"; filename="{filename}"\r\n'.encode(),
+            b"Content-Type: application/json\r\n\r\n", data, f"\r\n--{boundary}--\r\n".encode(),
+        ])
+        return self.send("POST", path, body, content_type=f"multipart/form-data; boundary={boundary}")
+
+
+def error_message(data):
+    try:
+        return json.loads(data).get("error") or data[:200].decode("utf-8", "replace")
+    except (ValueError, AttributeError):
+        return data[:200].decode("utf-8", "replace") or "(no body)"
+
+
+def quoted(name):
+    return urllib.parse.quote(name, safe="")
+
+
+class HttpTarget:
+    """The guard's target on a running server, through its admin API."""
+
+    def __init__(self, http):
+        self.http = http
+        self.where = f"the backup folder of {http.url}"
+
+    def export(self):
+        return self.http.call("GET", "/api/config/export")
+
+    def restore(self, doc):
+        body = json.dumps(doc, ensure_ascii=False).encode("utf-8")
+        status, data = self.http.send("POST", "/api/config/restore?safety=false", body)
+        if status != 200:
+            raise HttpError("POST", "/api/config/restore?safety=false", status, error_message(data))
+        answer = json.loads(data)
+        if answer.get("safety_backup"):  # an older server that ignores safety=false: the file is a trace
+            raise HttpError("POST", "/api/config/restore", status, f"wrote a safety backup {answer['safety_backup']} "
+                            "although safety=false was asked")
+
+    def list_backups(self):
+        answer = self.http.call("GET", "/api/backups")
+        return [BackupEntry(b["name"], b["kind"], parse_iso(b["created_at"]), b["size_bytes"])
+                for b in answer["backups"]]
+
+    def read_backup(self, name):
+        status, data = self.http.send("GET", f"/api/backups/{quoted(name)}")
+        if status != 200:
+            raise HttpError("GET", f"/api/backups/{name}", status, error_message(data))
+        return data
+
+    def restore_backup(self, name, valid):
+        answer = self.http.call("POST", f"/api/backups/{quoted(name)}/restore", {"mode": "replace"})
+        return answer.get("safety_backup")
+
+    def delete_backup(self, name):
+        self.http.call("DELETE", f"/api/backups/{quoted(name)}", expect=(204,))
+
+    def status(self):
+        return self.http.call("GET", "/api/backups/status")
+
+    def pause(self, minutes, by):
+        status, data = self.http.send("POST", "/api/sanity/pause",
+                                      json.dumps({"minutes": minutes, "by": by}).encode("utf-8"))
+        if status == 409:
+            raise PauseBusy(error_message(data))
+        if status == 404:
+            raise HttpError("POST", "/api/sanity/pause", 404, "this server cannot pause its automatic backups; "
+                            "update it to a version with /api/sanity/pause")
+        if status != 201:
+            raise HttpError("POST", "/api/sanity/pause", status, error_message(data))
+
+    def resume(self):
+        self.http.call("DELETE", "/api/sanity/pause", expect=(204,))
+
+    def paused_until(self):
+        until = self.http.call("GET", "/api/sanity/pause").get("paused_until")
+        return parse_iso(until) if until else None
+
+    def now(self):
+        """The server's time: its export's timestamp (its backup clock), else its Date header, else ours."""
+        try:
+            return parse_iso(self.export()["timestamp"])
+        except Exception:
+            return self.http.last_date or utcnow()
+
+    def restore_command(self, name):
+        if "/" in name:  # a file kept elsewhere: only the terminal restores from a path
+            return f"flask --app app backup restore {name}    (on the server)"
+        return (f"flask --app app backup restore {name}    (on the server; or POST "
+                f"{self.http.url}/api/backups/{quoted(name)}/restore)")
