@@ -84,7 +84,7 @@ def configurations(draw):
             "id": i, "username": username, "hashed_password": FAKE_ARGON2, "created_at": draw(times),
             "role": "admin" if n == 0 else draw(st.sampled_from(("admin", "viewer"))), "is_active": n == 0 or draw(
                 st.booleans()), "is_2fa_enabled": two_factor,
-            "totp_secret": "JBSWY3DPEHPK3PXP" if two_factor else draw(st.sampled_from([None, "KRSXG5CTMVRXEZLU"])),
+            "totp_secret": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP" if two_factor else draw(st.sampled_from([None, "KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU"])),
             "restrict_camera_access": draw(st.booleans()),
             "allowed_camera_ids": sorted(draw(st.sets(st.sampled_from([c["id"] for c in cameras] or [0]))) - {0}),
             "allowed_group_ids": sorted(draw(st.sets(st.sampled_from([g["id"] for g in groups] or [0]))) - {0}),

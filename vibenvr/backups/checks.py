@@ -6,8 +6,11 @@ section, the item (position and name) and the field:
 ``cameras[3] "Garage": privacy_masks[0] has 2 points, a polygon needs at least 3``.
 """
 
+import binascii
 import datetime as dt
 import re
+
+import pyotp
 
 from ..cameras.schema import CAMERA_SCHEMA
 from ..groups.schema import GROUP_SCHEMA
@@ -79,12 +82,18 @@ def _totp_secret(value, field):
     secret = value.strip().upper()
     if not _BASE32.match(secret):
         raise FieldError(field, "is not base32 (only the letters A-Z and the digits 2-7)")
-    if not 16 <= len(secret) <= 64:
-        raise FieldError(field, f"has {len(secret)} characters; a TOTP secret has 16 to 64")
+    if len(secret) > 64:
+        raise FieldError(field, f"has {len(secret)} characters; at most 64 are allowed")
+    try:
+        pyotp.TOTP(secret).byte_secret()  # what sign-in will use
+    except (ValueError, binascii.Error) as exc:
+        raise FieldError(field, f"cannot be used by an authenticator ({exc}); it needs at least 112 bits, "
+                                "23 base32 characters") from None
     return secret
 
 
 _ID = (integer(1, 2**53), REQUIRED)
+_SETTINGS_EXTRA = json_object()
 _CREATED = (_time(), REQUIRED)
 
 USER_SCHEMA = {
@@ -250,10 +259,13 @@ def _check_settings(raw, problems):
     clean = {}
     for key, value in raw.items():
         try:
-            clean[key] = coerce(key, value)
+            clean[key] = _SETTINGS_EXTRA(value, key) if key == "extra" else coerce(key, value)
         except FieldError as exc:
             problems.add(f"settings.{exc}")
-    return {key: clean.get(key, definition.default) for key, definition in SETTINGS.items()}
+    result = {key: clean.get(key, definition.default) for key, definition in SETTINGS.items()}
+    if clean.get("extra"):  # settings this version does not use (from a VibeNVR 1.x file), kept
+        result["extra"] = clean["extra"]
+    return result
 
 
 def _check_items(section, raw, problems):

@@ -153,13 +153,17 @@ def _or_none(convert):
 
 
 def read_settings():
-    """The registered settings as {key: typed value}, defaults filled in, in registry order."""
+    """The registered settings as {key: typed value}, defaults filled in, in registry order, plus
+    ``extra`` (settings this version does not use) when there are any."""
     stored = {}
     sql, params = Setting.select(Setting.key, Setting.value).sql()
     for key, value in db.execute_sql(sql, params):
-        if key in SETTINGS:
+        if key in SETTINGS or key == "extra":
             stored[key] = _json_out(value)
-    return {key: stored.get(key, definition.default) for key, definition in SETTINGS.items()}
+    settings = {key: stored.get(key, definition.default) for key, definition in SETTINGS.items()}
+    if stored.get("extra"):  # settings this version does not use, kept from a VibeNVR 1.x file
+        settings["extra"] = stored["extra"]
+    return settings
 
 
 # --- file -> database ----------------------------------------------------------------------------

@@ -45,6 +45,7 @@ class ValidBackup:
     schema_version: int
     legacy: bool = False
     report: list = field(default_factory=list)
+    given_settings: frozenset = frozenset()  # the settings the file itself holds (a merge applies only those)
 
     @property
     def counts(self):
@@ -202,12 +203,13 @@ def validate_document(data, source="upload"):
         raise BackupError([f"{where} holds {kind}; a backup is a JSON object"], status=400)
     if legacy.is_legacy(data):
         doc, report = legacy.convert(data)
-        return _checked(checks.check_sections(doc), legacy=True, report=report)
+        return _checked(checks.check_sections(doc), legacy=True, report=report, raw=doc)
     _check_header(data)
-    return _checked(checks.check_sections(data), legacy=False, report=[])
+    return _checked(checks.check_sections(data), legacy=False, report=[], raw=data)
 
 
-def _checked(doc, legacy, report):
+def _checked(doc, legacy, report, raw):
+    given = raw["settings"] if isinstance(raw.get("settings"), dict) else {}
     return ValidBackup(
         doc=doc,
         kind=doc["kind"],
@@ -216,6 +218,7 @@ def _checked(doc, legacy, report):
         schema_version=doc["schema_version"],
         legacy=legacy,
         report=report,
+        given_settings=frozenset(given),
     )
 
 

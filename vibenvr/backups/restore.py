@@ -95,7 +95,7 @@ def restore_document(valid, mode="replace", sections=None, force=False):
             else:
                 from .merge import merge
 
-                merge(valid.doc, chosen, result)
+                merge(valid, chosen, result)
             _advance_sequences(chosen)
     except PeeweeException as exc:
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -88,6 +88,16 @@ def load_backup(name_or_path, allow_path=False):
     return validate_document(data, source=str(path))
 
 
+def current_counts():
+    """Rows per section in the database now, counted as a backup counts them (for confirmations)."""
+    from .columns import TABLES, read_settings
+    from .format import SECTIONS
+
+    counts = {"settings": len(read_settings())}
+    counts.update((table.section, table.model.select().count()) for table in TABLES)
+    return {section: counts.get(section, 0) for section in SECTIONS}
+
+
 def restore(valid, mode="replace", sections=None, safety=True, force=False):
     """Restore ``valid`` after writing a safety backup; reload caches; return the API's answer.
 

@@ -1,0 +1,146 @@
+"""``merge`` restores (SPEC §6): add and update by natural key, delete nothing.
+
+Natural keys: setting key, storage profile name, camera name, group name, username, token hash (API
+tokens and trusted devices), and for recovery codes the owner with the code hash. Ids in the file are
+the file's own: references are carried over through the names they stand for, and new rows get new ids.
+"""
+
+from ..models import ApiToken, Camera, CameraGroup, Group, RecoveryCode, Setting, StorageProfile, TrustedDevice, User
+from ..timeutil import parse_iso
+from .errors import RestoreRefused
+
+NAMED = {"storage_profiles": (StorageProfile, "name"), "cameras": (Camera, "name"), "groups": (Group, "name")}
+USER_FIELDS = ("email", "hashed_password", "role", "language", "is_2fa_enabled", "totp_secret",
+               "restrict_camera_access", "extra")
+
+
+def _names(doc, section, key="name"):
+    """{id in the file: natural key} for a section of the file."""
+    return {item["id"]: item[key] for item in doc[section]}
+
+
+def _existing(model, key):
+    field = getattr(model, key)
+    return dict(model.select(field, model.id).tuples())
+
+
+def check_merge(valid, chosen):
+    """Refuse a merge whose references point at rows neither in the merge nor in the database."""
+    doc, missing = valid.doc, []
+    wanted = {
+        "storage_profiles": {c["storage_profile_id"] for c in doc["cameras"] if c["storage_profile_id"]}
+        if "cameras" in chosen else set(),
+        "cameras": {a["camera_id"] for a in doc["associations"]} if "associations" in chosen else set(),
+        "groups": {a["group_id"] for a in doc["associations"]} if "associations" in chosen else set(),
+    }
+    for user in doc["users"] if "users" in chosen else ():
+        wanted["cameras"] |= set(user["allowed_camera_ids"])
+        wanted["groups"] |= set(user["allowed_group_ids"])
+    for section, ids in wanted.items():
+        if section in chosen or not ids:
+            continue
+        model, key = NAMED[section]
+        present = _existing(model, key)
+        names = _names(doc, section)
+        missing += [f'{section} "{names[i]}"' for i in sorted(ids) if names[i] not in present]
+    if "users" not in chosen:
+        users = set(_existing(User, "username"))
+        for section in ("api_tokens", "recovery_codes", "trusted_devices"):
+            if section in chosen:
+                missing += [f'user "{u}"' for u in sorted({r["username"] for r in doc[section]} - users)]
+    if missing:
+        raise RestoreRefused("the merge refers to rows that are neither in the chosen sections nor in the "
+                             f"current configuration: {', '.join(sorted(set(missing)))}; add those sections")
+
+
+def merge(valid, chosen, result):
+    """Apply ``valid`` by natural key inside the caller's transaction; fill ``result.counts``.
+
+    Only the settings the file really holds are merged (a missing key does not reset one to its default).
+    """
+    doc, ids = valid.doc, {}
+    if "settings" in chosen:
+        given = {k: v for k, v in doc["settings"].items() if k in valid.given_settings}
+        for key, value in given.items():
+            Setting.insert(key=key, value=value).on_conflict(
+                conflict_target=[Setting.key], update={Setting.value: value}).execute()
+        result.counts["settings"] = len(given)
+    for section, (model, key) in NAMED.items():
+        ids[section] = _upsert_named(doc, section, model, key, chosen, ids)
+        if section in chosen:
+            result.counts[section] = len(doc[section])
+    if "associations" in chosen:
+        have = set(CameraGroup.select(CameraGroup.camera, CameraGroup.group).tuples())
+        links = {(ids["cameras"][a["camera_id"]], ids["groups"][a["group_id"]]) for a in doc["associations"]}
+        new = sorted(links - have)
+        if new:
+            CameraGroup.insert_many([{"camera": c, "group": g} for c, g in new]).execute()
+        result.counts["associations"] = len(doc["associations"])
+    users = _upsert_users(doc, chosen, ids) if "users" in chosen else _existing(User, "username")
+    if "users" in chosen:
+        result.counts["users"] = len(doc["users"])
+    _upsert_owned(doc, chosen, users, result)
+
+
+def _upsert_named(doc, section, model, key, chosen, ids):
+    """Insert or update a section by name (when chosen); return {file id: database id}."""
+    present = _existing(model, key)
+    mapping = {}
+    for item in doc[section]:
+        if section not in chosen:
+            mapping[item["id"]] = present.get(item[key])
+            continue
+        values = {k: v for k, v in item.items() if k not in ("id",)}
+        if section == "cameras":
+            profile = values.pop("storage_profile_id")
+            values["storage_profile"] = ids["storage_profiles"].get(profile) if profile else None
+            values["created_at"] = parse_iso(values["created_at"])
+        if item[key] in present:
+            model.update(**values).where(model.id == present[item[key]]).execute()
+            mapping[item["id"]] = present[item[key]]
+        else:
+            mapping[item["id"]] = model.insert(**values).execute()
+    return mapping
+
+
+def _upsert_users(doc, chosen, ids):
+    present = _existing(User, "username")
+    for user in doc["users"]:
+        values = {k: user[k] for k in USER_FIELDS}
+        values["is_active_user"] = user["is_active"]
+        values["allowed_camera_ids"] = sorted(ids["cameras"][i] for i in user["allowed_camera_ids"])
+        values["allowed_group_ids"] = sorted(ids["groups"][i] for i in user["allowed_group_ids"])
+        if user["username"] in present:
+            User.update(**values).where(User.id == present[user["username"]]).execute()
+        else:
+            values.update(username=user["username"], created_at=parse_iso(user["created_at"]))
+            present[user["username"]] = User.insert(**values).execute()
+    return present
+
+
+def _times(row, *keys):
+    return {k: parse_iso(row[k]) if row[k] else None for k in keys}
+
+
+def _upsert_owned(doc, chosen, users, result):
+    if "api_tokens" in chosen:
+        for token in doc["api_tokens"]:
+            values = {"name": token["name"], "user": users[token["username"]], "is_active": token["is_active"],
+                      **_times(token, "created_at", "last_used_at", "expires_at")}
+            ApiToken.insert(token_hash=token["token_hash"], **values).on_conflict(
+                conflict_target=[ApiToken.token_hash], update=values).execute()
+        result.counts["api_tokens"] = len(doc["api_tokens"])
+    if "recovery_codes" in chosen:
+        have = set(RecoveryCode.select(RecoveryCode.user, RecoveryCode.code_hash).tuples())
+        for code in doc["recovery_codes"]:
+            if (users[code["username"]], code["code_hash"]) not in have:
+                RecoveryCode.insert(user=users[code["username"]], code_hash=code["code_hash"],
+                                    created_at=parse_iso(code["created_at"])).execute()
+        result.counts["recovery_codes"] = len(doc["recovery_codes"])
+    if "trusted_devices" in chosen:
+        for device in doc["trusted_devices"]:
+            values = {"name": device["name"], "user": users[device["username"]],
+                      **_times(device, "last_used", "expires_at", "created_at")}
+            TrustedDevice.insert(token_hash=device["token_hash"], **values).on_conflict(
+                conflict_target=[TrustedDevice.token_hash], update=values).execute()
+        result.counts["trusted_devices"] = len(doc["trusted_devices"])
