@@ -83,6 +83,10 @@ def _register_blueprints(app):
     for blueprint in (cameras_pages, groups_pages, storage_pages, settings_pages):
         app.register_blueprint(blueprint)
 
+    from .backups.routes import bp as backups_pages
+
+    app.register_blueprint(backups_pages)
+
 
 def _register_template_helpers(app):
     from .templating import init_app

@@ -1,0 +1,237 @@
+"""Settings > System Backups (admins only): the list and status, create, download, restore, delete, import.
+
+Thin views over ``service``. htmx gets fragments (the list, a dialog, the import panel) with the message
+out-of-band; a browser without JavaScript gets whole pages and plain forms. Engine errors become messages.
+"""
+
+import io
+from pathlib import PurePath
+
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, logout_user
+
+from ..auth.decorators import admin_required
+from ..errors import render_error
+from ..http import is_htmx
+from ..pages import message_oob, render
+from ..settings.service import get_setting
+from ..templating import human_size, local_time
+from . import overview, service
+from .api import _still_admin
+from .errors import BackupError, BackupWriteError, RestoreFailed, RestoreRefused
+from .restore import check_restorable
+
+bp = Blueprint("backups", __name__, url_prefix="/settings/backups")
+NOT_RESTORED = (BackupError, BackupWriteError, RestoreRefused, RestoreFailed)
+
+
+def _context(listing=None, **extra):
+    limit_mb = current_app.config["MAX_UPLOAD_MB"]
+    context = {
+        "listing": listing or overview.listing(request.args.get("page"), request.args.get("kind", "")),
+        "auto": overview.automatic_status(),
+        "backup_dir": str(current_app.config["BACKUP_DIR"]),
+        "limit_mb": limit_mb,
+        "limit_bytes": limit_mb * 1024 * 1024,
+        "now": service.clock(),
+        "labels": overview.KIND_LABELS,
+        "badges": overview.KIND_BADGES,
+        "zone_name": get_setting("timezone"),
+        "new_name": None,
+        "import_errors": None,
+    }
+    context.update(extra)
+    return context
+
+
+@bp.get("")
+@admin_required
+def page():
+    """The whole page; htmx (paging, the kind filter) gets the list alone."""
+    if request.headers.get("HX-History-Restore-Request") == "true":  # htmx rebuilding the page from history
+        response = make_response(render_template("backups/page.html", **_context()))
+        response.vary.add("HX-Request")
+        return response
+    return render("backups/page.html", "backups/_list.html", **_context())
+
+
+@bp.get("/status")
+@admin_required
+def status():
+    """The status panel, polled by the page so a change in Global Settings shows without a reload."""
+    return render("backups/page.html", "backups/_status.html", **_context())
+
+
+def _list_changed(message, new_name=None, page=1, kind="", extra=""):
+    """After a write: htmx gets the list, the message and an empty dialog slot; others a redirect."""
+    listing = overview.listing(page, kind)
+    if not is_htmx():
+        flash(message, "success")
+        return redirect(url_for("backups.page", **listing.params()), code=303)
+    context = _context(listing, new_name=new_name)
+    body = (render_template("backups/_list.html", **context) + message_oob("success", message)
+            + '<div id="dialog-slot" hx-swap-oob="innerHTML"></div>' + extra)
+    response = make_response(body, 200)
+    response.vary.add("HX-Request")
+    return response
+
+
+def _failed(title, message, status):
+    """A failed action: a message in #messages for htmx, the page with the message otherwise."""
+    if is_htmx():
+        body = render_template("_error.html", title=title, message=message)
+        return body, status, {"HX-Retarget": "#messages", "HX-Reswap": "innerHTML", "Vary": "HX-Request"}
+    context = _context(messages=[("error", f"{title}. {message}")])
+    response = make_response(render_template("backups/page.html", **context), status)
+    response.vary.add("HX-Request")
+    return response
+
+
+@bp.post("/create")
+@admin_required
+def create():
+    try:
+        entry = service.create_backup("manual")
+    except BackupWriteError as exc:
+        return _failed("The backup failed", str(exc), 500)
+    return _list_changed(f"Backup {entry.name} created ({human_size(entry.size_bytes)}).", new_name=entry.name)
+
+
+@bp.get("/<name>/download")
+@admin_required
+def download(name):
+    data = service.get_store().read_bytes(name)
+    response = send_file(io.BytesIO(data), mimetype="application/json", as_attachment=True, download_name=name)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _confirm(action, entry, status=200, **context):
+    """The confirmation of a restore or delete: a modal dialog for htmx, a page otherwise."""
+    listing = overview.listing(request.values.get("page"), request.values.get("kind", ""))
+    context = _context(listing, action=action, entry=entry, in_dialog=is_htmx(), **context)
+    return render("backups/confirm.html", "backups/_dialog.html", status, **context)
+
+
+def _restore_preview(entry, error=None):
+    """What the restore dialog shows: the file's summary and counts, or why it cannot be restored."""
+    preview = {"valid": None, "problems": [], "refusal": None, "rows": [], "warning": None, "error": error}
+    try:
+        valid = service.load_backup(entry.name)
+    except BackupError as exc:
+        preview["problems"] = exc.errors
+        return preview
+    preview.update(valid=valid, rows=overview.count_rows(valid), warning=overview.session_warning(valid, current_user))
+    try:
+        check_restorable(valid)
+    except RestoreRefused as exc:
+        preview["refusal"] = _sentence(str(exc))
+    return preview
+
+
+def _sentence(text):
+    """An engine message as a sentence: capital first letter, full stop at the end."""
+    text = text.strip()
+    return text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
+
+
+@bp.route("/<name>/restore", methods=["GET", "POST"])
+@admin_required
+def restore(name):
+    """GET shows what the backup holds next to the current configuration; POST restores it."""
+    entry = service.get_store().entry(name)  # a bad name is a 400, a missing file a 404
+    if request.method == "GET":
+        return _confirm("restore", entry, **_restore_preview(entry))
+    try:
+        valid = service.load_backup(name)
+        answer = service.restore(valid)
+    except NOT_RESTORED as exc:
+        errors = ["The file no longer passes validation (it changed after it was shown)."] if isinstance(
+            exc, BackupError) else [_sentence(str(exc))]
+        return _confirm("restore", entry, exc.status, **_restore_preview(entry, error=errors))
+    made = local_time(valid.created_at)
+    message = (f"Restored {name} ({overview.KIND_LABELS.get(valid.kind, valid.kind).lower()} backup of {made}). "
+               f"The configuration from before the restore was saved as {answer['safety_backup']}; "
+               "restore that file to undo.")
+    signed_out = not _still_admin(current_user)
+    if signed_out:
+        username = current_user.username
+        logout_user()
+        flash(f"{message} You were signed out because “{username}” is not an active administrator with the same "
+              "password in the restored configuration. Sign in with an administrator account from that backup.",
+              "warning")
+    else:
+        flash(message, "success")
+    target = url_for("auth.login", next=url_for("backups.page")) if signed_out else url_for("backups.page")
+    if not is_htmx():
+        return redirect(target, code=303)
+    response = make_response("", 200)
+    if signed_out:
+        response.headers["HX-Redirect"] = target
+    else:
+        response.headers["HX-Refresh"] = "true"
+    return response
+
+
+@bp.route("/<name>/delete", methods=["GET", "POST"])
+@admin_required
+def delete(name):
+    """GET asks for confirmation; POST deletes the file and answers with the list."""
+    store = service.get_store()
+    entry = store.entry(name)
+    if request.method == "GET":
+        return _confirm("delete", entry)
+    store.delete(name)
+    return _list_changed(f"Backup {name} deleted.", page=request.form.get("page"), kind=request.form.get("kind", ""))
+
+
+def _import_failed(errors, status, filename=""):
+    """The import panel with every problem listed; nothing was saved."""
+    context = _context(import_errors=errors, filename=filename)
+    return render("backups/page.html", "backups/_import.html", status, **context)
+
+
+@bp.post("/import")
+@admin_required
+def import_file():
+    """Validate an uploaded file completely, then store it unchanged as an ``imported`` backup."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _import_failed(["Choose a backup file (.json) from your computer first."], 400)
+    filename = PurePath(upload.filename.replace("\\", "/")).name[:200] or "upload"
+    limit = current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
+    data = upload.stream.read(limit + 1)
+    if len(data) > limit:
+        return _import_failed([_too_large()], 413, filename)
+    try:
+        entry, valid = service.import_backup(data, source=filename)
+    except BackupError as exc:
+        return _import_failed(exc.errors, exc.status, filename)
+    except BackupWriteError as exc:
+        return _import_failed([str(exc)], 500, filename)
+    cameras, users = valid.counts["cameras"], valid.counts["users"]
+    message = (f"Imported “{filename}” as {entry.name}: a {overview.KIND_LABELS.get(valid.kind, valid.kind).lower()} "
+               f"backup of {local_time(valid.created_at)} with {cameras} camera{'s' if cameras != 1 else ''} and "
+               f"{users} user{'s' if users != 1 else ''}. Nothing was restored; choose Restore to apply it.")
+    if not is_htmx():
+        flash(message, "success")
+        return redirect(url_for("backups.page"), code=303)
+    fresh_panel = render_template("backups/_import.html", **_context(oob=True))
+    response = _list_changed(message, new_name=entry.name, extra=fresh_panel)
+    response.headers["HX-Retarget"] = "#backup-list"
+    response.headers["HX-Reswap"] = "outerHTML"
+    return response
+
+
+def _too_large():
+    return (f"The file is larger than the upload limit of {current_app.config['MAX_UPLOAD_MB']} MB. "
+            "Nothing was saved. Raise VIBENVR_MAX_UPLOAD_MB, or restore it from the terminal with "
+            "flask --app app backup restore PATH.")
+
+
+@bp.errorhandler(413)
+def _request_too_large(exc):
+    """An upload over the limit is refused before the view runs; the import panel says why."""
+    if request.endpoint == "backups.import_file":
+        return _import_failed([_too_large()], 413)
+    return render_error(413, _too_large())
