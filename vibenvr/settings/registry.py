@@ -94,12 +94,14 @@ _DEFS = [
     SettingDef("opt_ffmpeg_preset", "choice", "veryfast", "optimization", "FFmpeg preset",
                choices=("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow")),
     SettingDef("backup_auto_enabled", "bool", False, "backups", "Automatic backups",
-               "Take a backup of the whole configuration on a schedule."),
+               "Take a backup of the whole configuration on a schedule. Takes effect as soon as you save: "
+               "if no automatic backup is younger than the frequency, one is made right away."),
     SettingDef("backup_auto_frequency_hours", "int", 24, "backups", "Frequency (hours)",
                "Hours between automatic backups, from 1 to 8760 (a year).", min=1, max=8760),
     SettingDef("backup_auto_retention", "int", 10, "backups", "Keep automatic backups",
-               "How many automatic backups to keep (1 to 1000). Older automatic ones are deleted; "
-               "manual, imported and safety backups are never deleted automatically.",
+               "How many automatic backups to keep (1 to 1000); after each one, older automatic backups are "
+               "deleted. Manual and imported backups are never deleted automatically; safety backups (taken "
+               "before every restore) keep the newest 5.",
                min=1, max=1000),
 ]
 
