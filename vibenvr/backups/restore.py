@@ -67,11 +67,40 @@ def check_restorable(valid, mode="replace", sections=None, force=False):
         from .merge import check_merge
 
         check_merge(valid, chosen)
+    elif chosen != SECTIONS:
+        _check_kept_references(valid.doc, chosen)
     if not force and "users" in chosen and not _admin_remains(valid.doc["users"], mode):
         raise RestoreRefused(
             "the backup has no active administrator, so restoring it would lock everyone out; "
             "restore it from the terminal with --force if that is really wanted")
     return chosen
+
+
+def _check_kept_references(doc, chosen):
+    """A partial replace keeps the other sections as they are: what the file refers to there must exist."""
+    from ..models import Camera, Group, StorageProfile
+
+    wanted = {StorageProfile: set(), Camera: set(), Group: set(), User: set()}
+    if "cameras" in chosen and "storage_profiles" not in chosen:
+        wanted[StorageProfile] |= {c["storage_profile_id"] for c in doc["cameras"] if c["storage_profile_id"]}
+    if "associations" in chosen:
+        wanted[Camera] |= {a["camera_id"] for a in doc["associations"]} if "cameras" not in chosen else set()
+        wanted[Group] |= {a["group_id"] for a in doc["associations"]} if "groups" not in chosen else set()
+    if "users" in chosen:
+        for user in doc["users"]:
+            wanted[Camera] |= set(user["allowed_camera_ids"]) if "cameras" not in chosen else set()
+            wanted[Group] |= set(user["allowed_group_ids"]) if "groups" not in chosen else set()
+    else:
+        wanted[User] = {r["username"] for s in ("api_tokens", "recovery_codes", "trusted_devices") if s in chosen
+                        for r in doc[s]}
+    missing = []
+    for model, keys in wanted.items():
+        field = model.username if model is User else model.id
+        found = {value for (value,) in model.select(field).where(field.in_(list(keys))).tuples()} if keys else set()
+        missing += [f"{model.__name__} {key!r}" for key in sorted(keys - found, key=str)]
+    if missing:
+        raise RestoreRefused("the chosen sections refer to rows the current configuration does not have: "
+                             f"{', '.join(missing)}; restore those sections too")
 
 
 def _admin_remains(users, mode):
