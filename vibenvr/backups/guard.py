@@ -99,7 +99,8 @@ class GuardReport:
         if self.error:
             out.append(f"The checks failed: {self.error}")
         if self.restore_error:
-            out.append(f"Restoring the snapshot from memory failed: {self.restore_error}")
+            out.append(f"Restoring the snapshot from memory failed, so the configuration is as the checks left it: "
+                       f"{self.restore_error}")
         elif self.mismatch:
             out.append("After restoring the snapshot the configuration still differs in: " + ", ".join(self.mismatch))
         elif self.outcome in (Outcome.CLEAN, Outcome.CHECKS_FAILED):

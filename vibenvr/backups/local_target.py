@@ -54,7 +54,12 @@ class LocalTarget:
         with backup_lock(self.data_dir):
             check_restorable(valid, mode="replace")  # refused before anything is written
             safety = self._safety_backup()
-            restore_document(valid, mode="replace")
+            try:
+                restore_document(valid, mode="replace")
+            except BaseException:
+                if safety:  # rolled back: the configuration is still the one the safety file holds
+                    self.store.delete(safety)
+                raise
         self.after_restore()
         log.warning("sanity fallback: restored %s; the configuration it replaced is in %s", name, safety)
         return safety
