@@ -107,10 +107,11 @@
 
   // ---- failures -----------------------------------------------------------------------------------
 
-  // The server explains its own failures (a full disk, a refused restore): show them instead of nothing.
+  // The server explains its own failures (a file that is not JSON, one deleted meanwhile, a full disk):
+  // show them too, not only the statuses base.html swaps.
   document.addEventListener("htmx:beforeSwap", function (event) {
     var xhr = event.detail.xhr;
-    if (xhr.status >= 500 && inPage(event.detail.elt) && xhr.responseText) {
+    if (xhr.status >= 400 && !event.detail.shouldSwap && inPage(event.detail.elt) && xhr.responseText) {
       event.detail.shouldSwap = true;
       event.detail.isError = false;
     }
