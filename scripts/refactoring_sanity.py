@@ -50,6 +50,8 @@ def parse_args(argv):
     args = parser.parse_args(argv)
     if not args.token:
         parser.error("--token (or VIBENVR_TOKEN) is required: an admin's API token")
+    if not args.url.startswith(("http://", "https://")):
+        parser.error(f"--url must start with http:// or https://, not {args.url!r}")
     return args
 
 

@@ -140,17 +140,17 @@ class ZeroTraceGuard:
 
     def __enter__(self):
         try:
-            self.before_files = list(self.target.list_backups())
-            self.before_status = self.target.status()
-            self.target.pause(self.pause_minutes, self.by)
+            self.target.pause(self.pause_minutes, self.by)  # waits for a backup in progress to finish
         except PauseBusy as exc:
             raise GuardNotStarted(str(exc)) from exc
         except Exception as exc:
             raise GuardNotStarted(f"could not pause automatic backups: {describe(exc)}") from exc
         try:
+            self.before_files = list(self.target.list_backups())
+            self.before_status = self.target.status()
             self.snapshot = self.target.export()
         except BaseException as exc:
-            self.target.resume()
+            self._resume()
             raise GuardNotStarted(f"could not take the snapshot: {describe(exc)}") from exc
         return self
 
