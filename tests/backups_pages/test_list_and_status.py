@@ -168,3 +168,14 @@ def test_global_settings_help_says_what_is_kept_and_where(admin_client, app):
     assert "Manual and imported backups are never deleted automatically" in html
     assert "keep the newest 5" in html and str(app.config["BACKUP_DIR"]) in html
     assert "Saving takes effect at once" in html
+
+
+@pytest.mark.parametrize("delta, expected", [
+    (dt.timedelta(seconds=10), "just now"), (dt.timedelta(hours=3), "3 hours ago"), (dt.timedelta(days=44), "44 days ago"),
+    (dt.timedelta(days=61), "2 months ago"), (dt.timedelta(days=400), "1 year ago"), (dt.timedelta(days=2516), "6 years ago"),
+    (-dt.timedelta(days=800), "in 2 years"),
+])
+def test_relative_times_stay_readable_for_old_backups(delta, expected):
+    from vibenvr.backups.overview import ago
+
+    assert ago(T - delta, T) == expected

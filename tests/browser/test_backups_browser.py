@@ -3,6 +3,7 @@
 The whole flow runs at desktop and at phone size, taking a screenshot of each state on the way.
 """
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -12,6 +13,7 @@ from playwright.sync_api import expect
 
 from vibenvr.backups import store as store_module
 from vibenvr.backups.format import compute_checksum, export_document
+from vibenvr.backups.store import backup_name
 from vibenvr.cameras.service import delete_camera
 from vibenvr.models import Camera
 
@@ -179,6 +181,16 @@ def test_failures_status_and_access(live_server, page, monkeypatch):
     expect(rows(page)).to_have_count(0)
     screenshot(page, "backups-create-failed-desktop")
 
+    # A file over the limit is refused in the browser, before any upload.
+    live_server.app.config["MAX_UPLOAD_MB"] = 1
+    page.reload()
+    page.set_input_files("#f-file", files=[{"name": "huge.json", "mimeType": "application/json",
+                                            "buffer": b" " * (1024 * 1024 + 1)}])
+    page.get_by_role("button", name="Import file").click()
+    expect(page.locator("#import-panel")).to_contain_text("larger than the upload limit of 1 MB")
+    expect(page.locator("#f-file")).to_be_focused()
+    assert files_in(live_server) == []
+
     # A viewer gets the 403 page.
     page.context.clear_cookies()
     login(page, live_server, "viewer", PASSWORD)
@@ -186,3 +198,41 @@ def test_failures_status_and_access(live_server, page, monkeypatch):
     assert response.status == 403
     expect(page.locator("main h1")).to_have_text("Admins only")
     screenshot(page, "backups-viewer-403-desktop")
+
+
+def test_many_backups_page_and_the_plain_forms_work_without_javascript(live_server, browser):
+    make_user("admin", role="admin")
+    make_camera(name="Garage")
+    folder = live_server.app.config["BACKUP_DIR"]
+    for hour in range(120):  # long ago, so the backup made below is the newest
+        made = dt.datetime(2020, 1, 10) - dt.timedelta(hours=hour)
+        (folder / backup_name("auto" if hour % 10 else "manual", made)).write_bytes(b"{}")
+    for device, size in SIZES.items():
+        context = browser.new_context(viewport=size, java_script_enabled=False)
+        page = context.new_page()
+        login(page, live_server, "admin", PASSWORD)
+        page.goto(live_server.url + "/settings/backups")
+        expect(page.locator(".pager")).to_contain_text("1–50 of 120")
+        expect(rows(page)).to_have_count(50)
+        page.device = device
+        no_sideways_scroll(page, "the long list")
+        screenshot(page, f"backups-many-{device}")
+        context.close()
+
+    # Without JavaScript: create, then restore through the confirmation page.
+    context = browser.new_context(viewport=SIZES["desktop"], java_script_enabled=False)
+    page = context.new_page()
+    login(page, live_server, "admin", PASSWORD)
+    page.goto(live_server.url + "/settings/backups?kind=manual")
+    expect(rows(page)).to_have_count(12)
+    page.get_by_role("button", name="Create backup now").click()
+    expect(page.locator("#messages")).to_contain_text("created")
+    name = max(n for n in files_in(live_server) if n.startswith("vibe_backup_manual_"))
+    delete_camera(Camera.get(Camera.name == "Garage"))
+    page.locator(f"tr[data-backup='{name}']").get_by_role("link", name=f"Restore {name}").click()
+    expect(page.locator("main h1")).to_have_text("Restore this backup?")
+    screenshot(page, "backups-restore-page-nojs-desktop")
+    page.get_by_role("button", name="Restore this backup").click()
+    expect(page.locator("#messages")).to_contain_text(f"Restored {name}")
+    assert Camera.select().where(Camera.name == "Garage").count() == 1
+    context.close()
