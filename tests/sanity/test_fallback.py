@@ -183,3 +183,19 @@ def test_the_trace_helper_sees_a_real_difference(app, config):
     before = trace(app)
     make_camera(name="New")
     assert trace(app) != before
+
+
+def test_a_fallback_that_does_not_match_its_backup_says_so(app, config, clock):
+    make_camera(name="Doomed")
+    name = backup_at(app, clock() - 5 * MIN)  # holds "Doomed", which the trigger alters on every insert
+    lines = []
+
+    def alters(ctx):
+        stack.enter_context(altering_camera("Doomed"))
+
+    with contextlib.ExitStack() as stack:
+        code, report, _ = run_guarded([("alters", alters)], echo=lines.append)
+    out = "\n".join(lines)
+    assert code == Outcome.FALLBACK_REFUSED
+    assert f"Fallback refused: after restoring {name} the configuration differs from it in cameras" in out
+    assert "A manual restore is needed." in out and "Nothing more was changed" not in out

@@ -93,6 +93,8 @@ class GuardReport:
     swept: list = field(default_factory=list)  # backup files the run left, deleted by the guard
     traces: list = field(default_factory=list)  # what still differs from before the run
     notes: list = field(default_factory=list)
+    limit_minutes: int = 60
+    fallback_applied: bool = False  # a fallback restore went through but did not match its backup
 
     def lines(self):
         out = [f"Outcome: {self.outcome.name.lower().replace('_', ' ')} (exit code {int(self.outcome)})"]
@@ -108,12 +110,13 @@ class GuardReport:
         if self.fallback:
             safety = self.fallback.get("safety_backup")
             out.append(f"Fallback: restored the automatic backup {self.fallback['name']} "
-                       f"({self.fallback['age']}, within the {_minutes(FALLBACK_LIMIT)}-minute limit).")
+                       f"({self.fallback['age']}, within the {self.limit_minutes}-minute limit).")
             if safety:
                 out.append(f"The configuration the run left behind was kept as the safety backup {safety}.")
         if self.refusal:
             out.append(f"Fallback refused: {self.refusal}")
-            out.append("Nothing more was changed. A manual restore is needed.")
+            out.append("A manual restore is needed." if self.fallback_applied
+                       else "Nothing more was changed. A manual restore is needed.")
         out.extend(self.advice)
         if self.swept:
             out.append("Deleted backup files the run left behind: " + ", ".join(self.swept))
@@ -131,7 +134,7 @@ class ZeroTraceGuard:
         self.limit = limit
         self.pause_minutes = pause_minutes
         self.by = by
-        self.report = GuardReport()
+        self.report = GuardReport(limit_minutes=int(limit.total_seconds() // 60))
         self.snapshot = None
         self.before_files = []
         self.before_status = None
@@ -222,6 +225,7 @@ class ZeroTraceGuard:
             differs = None
             report.notes.append(f"The restored configuration could not be read back to verify it ({describe(exc)}).")
         if differs:
+            report.fallback_applied = True
             self._refuse(f"after restoring {entry.name} the configuration differs from it in {', '.join(differs)}",
                          choice, now)
             return
@@ -287,10 +291,6 @@ class ZeroTraceGuard:
         with contextlib.suppress(Exception):
             return getter() if getter else None
         return None
-
-
-def _minutes(delta):
-    return int(delta.total_seconds() // 60)
 
 
 @contextlib.contextmanager
