@@ -5,7 +5,7 @@ import datetime as dt
 import os
 import signal
 
-from vibenvr.backups.guard import Outcome, _ctrl_c_held, comparable, differing_sections, fingerprint
+from vibenvr.backups.guard import Outcome, _signals_held, comparable, differing_sections, fingerprint
 from vibenvr.backups.pause import start_pause
 from vibenvr.backups.service import create_backup, get_store
 from vibenvr.sanity.local import run_guarded
@@ -52,10 +52,25 @@ def test_ctrl_c_in_the_checks_is_undone_too(app, config):
     assert trace(app) == before
 
 
-def test_ctrl_c_is_held_back_while_the_guard_restores():
-    with _ctrl_c_held() as held:
+def test_sigterm_in_the_checks_is_undone_too(app, config):
+    before = trace(app)
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def stopped(ctx):
+        make_camera(name="Half done")
+        os.kill(os.getpid(), signal.SIGTERM)  # docker stop, systemd
+
+    code, report, out = run([("stopped", stopped)])
+    assert code == Outcome.CHECKS_FAILED and report.error == "stopped (SIGTERM)"
+    assert trace(app) == before
+    assert signal.getsignal(signal.SIGTERM) is previous
+
+
+def test_ctrl_c_and_sigterm_are_held_back_while_the_guard_restores():
+    with _signals_held() as held:
         os.kill(os.getpid(), signal.SIGINT)  # would raise KeyboardInterrupt here without the guard
-    assert held == [signal.SIGINT]
+        os.kill(os.getpid(), signal.SIGTERM)  # would end the process
+    assert held == [signal.SIGINT, signal.SIGTERM]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 

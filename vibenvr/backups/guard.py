@@ -15,33 +15,19 @@ import hashlib
 import json
 import signal
 import threading
-from dataclasses import dataclass, field
-from enum import IntEnum
 
 from ..timeutil import iso, utcnow
-from .errors import BackupError, BackupNotFound, BackupWriteError, InvalidBackupName, RestoreFailed, RestoreRefused
 from .fallback import FALLBACK_LIMIT, choose_fallback, describe_age
 from .format import SECTIONS
+from .guard_report import NOT_STARTED, GuardReport, Outcome, Terminated, describe
 from .pause import PauseBusy
 
+__all__ = ["NOT_STARTED", "GuardNotStarted", "GuardReport", "Outcome", "ZeroTraceGuard", "describe", "fingerprint",
+           "differing_sections", "comparable"]
 
-class Outcome(IntEnum):
-    """How a guarded run ended; the value is the exit code of ``sanity run`` and the HTTP script."""
-
-    CLEAN = 0  # the checks passed and left no trace
-    CHECKS_FAILED = 1  # the checks failed, were interrupted or left a trace; the snapshot was restored
-    RESTORED_BY_FALLBACK = 3  # restoring the snapshot failed; a recent automatic backup was restored
-    FALLBACK_REFUSED = 4  # restoring the snapshot failed and no backup qualified: restore by hand
-
-
-NOT_STARTED = 5  # exit code when the guard could not start: nothing ran, nothing changed
 
 #: Usage stamps: moved by merely using the system (the run's own API token), so never compared.
 USAGE_STAMPS = {"api_tokens": ("last_used_at",), "trusted_devices": ("last_used",)}
-
-
-#: Errors whose message already says what went wrong; others are shown with their type.
-READABLE = (BackupError, BackupNotFound, BackupWriteError, InvalidBackupName, RestoreFailed, RestoreRefused, PauseBusy)
 
 
 class GuardNotStarted(RuntimeError):
@@ -68,63 +54,6 @@ def differing_sections(expected, actual):
     return [section for section in SECTIONS if left[section] != right[section]]
 
 
-def describe(exc):
-    """One line for an exception: its message, or its type when it has none."""
-    if isinstance(exc, KeyboardInterrupt):
-        return "interrupted (Ctrl-C)"
-    message = getattr(exc, "summary", None) if isinstance(exc, BackupError) else None
-    message = message or (str(exc).strip().splitlines() or [""])[0]
-    if isinstance(exc, READABLE):
-        return message or type(exc).__name__
-    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
-
-
-@dataclass
-class GuardReport:
-    """What the guard did, for people (``lines``) and programs (``outcome``)."""
-
-    outcome: Outcome = Outcome.CLEAN
-    error: str | None = None  # what the checks raised
-    restore_error: str | None = None  # why restoring the snapshot failed
-    mismatch: list = field(default_factory=list)  # sections that differed after the restore
-    fallback: dict | None = None  # {"name", "age", "safety_backup"} when the fallback restored a backup
-    refusal: str | None = None  # why the fallback did not happen
-    advice: list = field(default_factory=list)  # what to do by hand
-    swept: list = field(default_factory=list)  # backup files the run left, deleted by the guard
-    traces: list = field(default_factory=list)  # what still differs from before the run
-    notes: list = field(default_factory=list)
-    limit_minutes: int = 60
-    fallback_applied: bool = False  # a fallback restore went through but did not match its backup
-
-    def lines(self):
-        out = [f"Outcome: {self.outcome.name.lower().replace('_', ' ')} (exit code {int(self.outcome)})"]
-        if self.error:
-            out.append(f"The checks failed: {self.error}")
-        if self.restore_error:
-            out.append(f"Restoring the snapshot from memory failed, so the configuration is as the checks left it: "
-                       f"{self.restore_error}")
-        elif self.mismatch:
-            out.append("After restoring the snapshot the configuration still differs in: " + ", ".join(self.mismatch))
-        elif self.outcome in (Outcome.CLEAN, Outcome.CHECKS_FAILED):
-            out.append("The configuration was restored from the in-memory snapshot and verified by checksum.")
-        if self.fallback:
-            safety = self.fallback.get("safety_backup")
-            out.append(f"Fallback: restored the automatic backup {self.fallback['name']} "
-                       f"({self.fallback['age']}, within the {self.limit_minutes}-minute limit).")
-            if safety:
-                out.append(f"The configuration the run left behind was kept as the safety backup {safety}.")
-        if self.refusal:
-            out.append(f"Fallback refused: {self.refusal}")
-            out.append("A manual restore is needed." if self.fallback_applied
-                       else "Nothing more was changed. A manual restore is needed.")
-        out.extend(self.advice)
-        if self.swept:
-            out.append("Deleted backup files the run left behind: " + ", ".join(self.swept))
-        out.extend(f"Trace left: {trace}" for trace in self.traces)
-        out.extend(self.notes)
-        return out
-
-
 class ZeroTraceGuard:
     """A context manager that runs its block inside a snapshot and always restores it (see the module)."""
 
@@ -138,6 +67,7 @@ class ZeroTraceGuard:
         self.snapshot = None
         self.before_files = []
         self.before_status = None
+        self._previous_term = None
 
     # --- entering ----------------------------------------------------------------------------------
 
@@ -155,20 +85,23 @@ class ZeroTraceGuard:
         except BaseException as exc:
             self._resume()
             raise GuardNotStarted(f"could not take the snapshot: {describe(exc)}") from exc
+        self._previous_term = _on_main_thread(signal.SIGTERM, _terminate)
         return self
 
     # --- leaving -----------------------------------------------------------------------------------
 
     def __exit__(self, exc_type, exc, tb):
-        if exc is not None:
-            self.report.error = describe(exc)
-        with _ctrl_c_held() as held:
+        with _signals_held() as held:  # first: from here on, a signal cannot stop the restore
+            if exc is not None:
+                self.report.error = describe(exc)
             if self._restore_snapshot():
                 self._finish_clean()
             else:
                 self._fall_back()
+        if self._previous_term is not None:
+            signal.signal(signal.SIGTERM, self._previous_term)
         if held:
-            self.report.notes.append("Ctrl-C during the restore was held back until it had finished.")
+            self.report.notes.append("Ctrl-C (or SIGTERM) during the restore was held back until it had finished.")
         return isinstance(exc, Exception | KeyboardInterrupt)  # recorded in the report, not raised
 
     def _restore_snapshot(self):
@@ -293,15 +226,26 @@ class ZeroTraceGuard:
         return None
 
 
-@contextlib.contextmanager
-def _ctrl_c_held():
-    """Hold SIGINT back while the guard restores (a half-done restore is rolled back, but not undone twice)."""
-    caught = []
+def _terminate(signum, frame):
+    raise Terminated
+
+
+def _on_main_thread(signum, handler):
+    """Install ``handler`` for ``signum`` and return the previous one; None off the main thread (no signals there)."""
     if threading.current_thread() is not threading.main_thread():
-        yield caught
-        return
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+        return None
+    return signal.signal(signum, handler)
+
+
+@contextlib.contextmanager
+def _signals_held():
+    """Hold SIGINT and SIGTERM back while the guard restores: the restore runs to its end, then we report."""
+    caught = []
+    previous = {signum: _on_main_thread(signum, lambda number, frame: caught.append(number))
+                for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield caught
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            if handler is not None:
+                signal.signal(signum, handler)
