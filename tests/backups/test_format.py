@@ -17,6 +17,7 @@ from vibenvr.backups.format import (
     compute_checksum,
     encode,
     export_backup,
+    export_bytes,
     export_document,
     parse_bytes,
     validate_document,
@@ -228,3 +229,20 @@ def test_the_documented_example_is_a_valid_backup():
     valid = validate_document(example.encode("utf-8"))
     assert valid.counts == {s: (23 if s == "settings" else 1) for s in SECTIONS}
     assert valid.doc["cameras"][0]["schedule"]["monday"] == [["08:00", "12:00"], ["20:00", "07:00"]]
+
+
+def test_export_bytes_is_encode_of_export_document_cold_warm_and_after_changes(rich):
+    from vibenvr.backups import columns
+    from vibenvr.cameras.service import update_camera
+    from vibenvr.models import ApiToken
+
+    columns._texts.clear()
+    assert export_bytes(now=NOW) == encode(export_document(now=NOW))  # nothing remembered yet
+    assert export_bytes(now=NOW) == encode(export_document(now=NOW))  # every row remembered
+    update_camera(Camera.get(Camera.name == "Nursery"), {"privacy_masks": [[[0.5, 0.5], [0.6, 0.5], [0.6, 0.7]]]})
+    ApiToken.delete().where(ApiToken.name == "ci").execute()
+    build_more = export_document()
+    assert export_bytes(now=NOW) == encode(export_document(now=NOW))
+    data = export_bytes(now=NOW)
+    assert validate_document(data).doc["cameras"][1]["privacy_masks"] == [[[0.5, 0.5], [0.6, 0.5], [0.6, 0.7]]]
+    assert len(build_more["api_tokens"]) == 1

@@ -12,7 +12,7 @@ from ..models import User
 from ..settings.service import get_settings
 from . import service
 from .errors import BackupError, BackupNotFound, BackupWriteError, InvalidBackupName, RestoreFailed, RestoreRefused
-from .format import export_backup
+from .format import export_bytes
 from .status import read_status
 
 bp = Blueprint("backups_api", __name__, url_prefix="/api")
@@ -85,7 +85,7 @@ def import_file():
 @bp.get("/config/export")
 @admin_required
 def export_config():
-    _doc, data = export_backup("manual", now=service.clock(), app_version=current_app.config["APP_VERSION"])
+    data = export_bytes("manual", now=service.clock(), app_version=current_app.config["APP_VERSION"])
     response = current_app.response_class(data, mimetype="application/json")
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -43,11 +43,14 @@ def label(section, index, item):
     return f'{section}[{index}] "{name}"' if isinstance(name, str) and name.strip() else f"{section}[{index}]"
 
 
-def check_sections(data):
-    """Validate every section of a v2-shaped document; return it normalised or raise BackupError."""
+def check_sections(data, consume=False):
+    """Validate every section of a v2-shaped document; return it normalised or raise BackupError.
+
+    ``consume`` lets the check drop each raw section once validated (only for a document it may spoil).
+    """
     problems = Problems()
     try:
-        doc = _check_all(data, problems)
+        doc = _check_all(data, problems, consume)
     except _Full:
         problems.errors.append(f"… stopped after {MAX_ERRORS} problems; fix these and check the file again")
         doc = None
@@ -55,7 +58,7 @@ def check_sections(data):
     return doc
 
 
-def _check_all(data, problems):
+def _check_all(data, problems, consume):
     from .format import HEADER, KINDS, LEGACY_VERSION, SECTIONS, TOP_LEVEL
 
     for key in data:
@@ -79,15 +82,18 @@ def _check_all(data, problems):
     missing = [s for s in SECTIONS if s not in data]
     for section in missing:
         problems.add(f"{section}: the section is missing")
+    _check_counts(data.get("counts"), data, problems)
+    present = _present(data) if not missing else None
     if "settings" in data:
         sections["settings"] = _check_settings(data["settings"], problems)
     for section in SECTIONS[1:]:
         if section in data:
             sections[section] = _check_items(section, data[section], problems)
-    _check_counts(data.get("counts"), data, problems)
+            if consume:
+                data[section] = None  # the raw items are no longer needed: a large restore peaks lower
     if not missing:
         _check_unique(sections, problems)
-        _check_references(sections, _present(data), problems)
+        _check_references(sections, present, problems)
     if problems.errors:
         return None
     for section, items in sections.items():  # the order export uses, so a round trip is exact

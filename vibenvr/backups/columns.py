@@ -125,27 +125,56 @@ def _json_out(value):
 _OUT = {"bool": bool, "float": float, "json": _json_out, "time": _time_out}
 
 
-def read_table(table):
-    """Every row of ``table`` as a list of dicts in the backup vocabulary, ordered by id.
-
-    Values are converted column by column (``map`` runs the loop in C), then zipped into rows.
-    """
+def _fetch(table):
+    """The table's raw rows (as the driver returns them), ordered by id."""
     query = table.model.select(*[c.field for c in table.columns])
     if any(c.kind == "owner" for c in table.columns):
         query = query.join(User)
     order = [table.model.id] if "id" in table.keys else [c.field for c in table.columns]
     sql, params = query.order_by(*order).sql()
-    rows = db.execute_sql(sql, params).fetchall()
+    return db.execute_sql(sql, params).fetchall()
+
+
+def _to_dicts(table, rows):
+    """Raw rows as dicts in the backup vocabulary. Values are converted column by column (``map``
+    runs the loop in C), then zipped into rows."""
     if not rows:
         return []
     values = list(zip(*rows, strict=True))
-    del rows
     for i, column in enumerate(table.columns):
         convert = _OUT.get(column.kind)
         if convert is not None:
             values[i] = list(map(_or_none(convert), values[i])) if None in values[i] else list(map(convert, values[i]))
     keys = table.keys
     return [dict(zip(keys, row, strict=True)) for row in zip(*values, strict=True)]
+
+
+def read_table(table):
+    """Every row of ``table`` as a list of dicts in the backup vocabulary, ordered by id."""
+    return _to_dicts(table, _fetch(table))
+
+
+_item_json = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+_texts = {}  # section -> {raw row: canonical JSON of its item}, from the last export in this process
+
+
+def table_json(table):
+    """``(canonical JSON text of the section, number of rows)``, the text ``json.dumps(read_table(table),
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` gives.
+
+    A row whose raw values are the same as at the previous export reuses that export's text, so a
+    backup of an unchanged configuration does not parse and re-serialise every mask and schedule again.
+    The memo holds only the rows of the last export, keyed by every value of the row.
+    """
+    rows = _fetch(table)
+    known = _texts.get(table.section, {})
+    texts = [known.get(row) for row in rows]
+    missing = [i for i, text in enumerate(texts) if text is None]
+    if missing:
+        for i, item in zip(missing, _to_dicts(table, [rows[i] for i in missing]), strict=True):
+            texts[i] = _item_json(item)
+    _texts[table.section] = dict(zip(rows, texts, strict=True))
+    return "[" + ",".join(texts) + "]", len(rows)
 
 
 def _or_none(convert):

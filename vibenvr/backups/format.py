@@ -7,12 +7,13 @@ code path that serialises the configuration; automatic, manual, safety backups a
 import datetime as dt
 import hashlib
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from ..config import APP_VERSION
 from ..db import db
 from ..timeutil import iso, parse_iso, utcnow
-from .columns import TABLES, read_settings, read_table
+from .columns import TABLES, read_settings, read_table, table_json
 from .errors import BackupError
 
 FORMAT = "vibenvr-backup"
@@ -95,7 +96,12 @@ def _serialise(doc):
     """``(checksum, file bytes)`` from one serialisation of every value."""
     known = [k for k in TOP_LEVEL if k in doc and k != "checksum"]
     others = sorted(k for k in doc if k not in TOP_LEVEL)
-    pieces = dict(zip(known + others, _members(doc, known + others), strict=True))
+    return _assemble({k: _dump(doc[k]) for k in known + others})
+
+
+def _assemble(values):
+    """``(checksum, file bytes)`` from ``{key: canonical JSON of its value}`` in file order."""
+    pieces = {key: f"{_dump(key)}:{text}" for key, text in values.items()}
     canonical = ("{" + ",".join(pieces[k] for k in sorted(pieces)) + "}").encode("utf-8")
     checksum = {"algorithm": "sha256", "value": hashlib.sha256(canonical).hexdigest()}
     del canonical
@@ -132,25 +138,46 @@ def export_backup(kind="manual", now=None, app_version=APP_VERSION):
     return doc, data
 
 
-def _read_document(kind, now, app_version):
-    """Read every section inside one transaction, so the document is a consistent snapshot."""
+def export_bytes(kind="manual", now=None, app_version=APP_VERSION):
+    """The file a backup of the whole configuration is: ``encode(export_document(…))``, byte for byte.
+
+    Sections are serialised straight from the rows (``columns.table_json``), without building the
+    document; this is what backups on disk and ``GET /api/config/export`` use.
+    """
+    with _snapshot():
+        settings = read_settings()
+        tables = {table.section: table_json(table) for table in TABLES}
+    values = {key: _dump(value) for key, value in _header(kind, now, app_version).items()}
+    counts = {"settings": len(settings), **{section: n for section, (_, n) in tables.items()}}
+    values["counts"] = _dump({section: counts[section] for section in SECTIONS})
+    values["settings"] = _dump(settings)
+    values.update((section, text) for section, (text, _) in tables.items())
+    values = {key: values[key] for key in TOP_LEVEL if key in values}
+    return _assemble(values)[1]
+
+
+def _header(kind, now, app_version):
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}")
-    now = now or utcnow()
+    return {"format": FORMAT, "schema_version": SCHEMA_VERSION, "version": LEGACY_VERSION,
+            "timestamp": iso(now or utcnow()), "kind": kind, "app_version": app_version}
+
+
+@contextmanager
+def _snapshot():
+    """One transaction for every read, so the backup is a consistent snapshot."""
     with db.atomic():
         if type(db.obj).__name__.startswith("Postgres"):
             db.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        yield
+
+
+def _read_document(kind, now, app_version):
+    doc = _header(kind, now, app_version)
+    with _snapshot():
         sections = {"settings": read_settings()}
         sections.update({table.section: read_table(table) for table in TABLES})
-    doc = {
-        "format": FORMAT,
-        "schema_version": SCHEMA_VERSION,
-        "version": LEGACY_VERSION,
-        "timestamp": iso(now),
-        "kind": kind,
-        "app_version": app_version,
-        "counts": {section: len(sections[section]) for section in SECTIONS},
-    }
+    doc["counts"] = {section: len(sections[section]) for section in SECTIONS}
     doc.update((section, sections[section]) for section in SECTIONS)
     return doc
 
@@ -196,20 +223,22 @@ def validate_document(data, source="upload"):
     from . import checks, legacy
 
     where = "the upload" if source == "upload" else source
-    if not isinstance(data, dict):
+    owned = not isinstance(data, dict)  # parsed here, so the checks may drop what they are done with
+    if owned:
         data = parse_bytes(data, where)
     if not isinstance(data, dict):
         kind = "an array" if isinstance(data, list) else f"a {type(data).__name__} value"
         raise BackupError([f"{where} holds {kind}; a backup is a JSON object"], status=400)
     if legacy.is_legacy(data):
         doc, report = legacy.convert(data)
-        return _checked(checks.check_sections(doc), legacy=True, report=report, raw=doc)
+        return _checked(checks.check_sections(doc, consume=True), legacy=True, report=report,
+                        given=doc["settings"])
     _check_header(data)
-    return _checked(checks.check_sections(data), legacy=False, report=[], raw=data)
+    given = data["settings"] if isinstance(data.get("settings"), dict) else {}
+    return _checked(checks.check_sections(data, consume=owned), legacy=False, report=[], given=given)
 
 
-def _checked(doc, legacy, report, raw):
-    given = raw["settings"] if isinstance(raw.get("settings"), dict) else {}
+def _checked(doc, legacy, report, given):
     return ValidBackup(
         doc=doc,
         kind=doc["kind"],

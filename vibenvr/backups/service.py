@@ -13,7 +13,7 @@ from ..settings.service import clear_cache, get_setting
 from ..signals import config_restored
 from ..timeutil import utcnow
 from .errors import BackupNotFound, InvalidBackupName
-from .format import export_backup, validate_document
+from .format import export_bytes, validate_document
 from .locking import backup_lock
 from .restore import check_restorable, restore_document
 from .store import NAME_RE, SAFETY_KEEP, BackupStore
@@ -43,7 +43,7 @@ def create_backup(kind="manual"):
     store = get_store()
     with lock():
         now = clock()
-        _doc, data = export_backup(kind, now=now, app_version=current_app.config["APP_VERSION"])
+        data = export_bytes(kind, now=now, app_version=current_app.config["APP_VERSION"])
         entry = store.write_bytes(data, kind, now)
         if kind == "auto":
             deleted = store.apply_retention(get_setting("backup_auto_retention"))
