@@ -150,6 +150,7 @@ def test_back_up_download_import_restore_and_delete(live_server, tab):
     expect(page.locator("#messages")).to_contain_text(f"Backup {safety} deleted.")
     expect(page.locator(f"#backup-list tr[data-backup='{safety}']")).to_have_count(0)
     expect(dialog).to_have_count(0)
+    expect(page.locator("#list-title")).to_be_focused()
     assert safety not in files_in(live_server)
 
 
