@@ -233,7 +233,7 @@ def main():
                  lambda: restore_document(valid),
                  lambda: floor_restore(db_path, rows)], args.runs)
             if args.profile:
-                profile("create", lambda: service.create_backup("manual"))
+                profile("create (cold)", create_cold)
                 profile("verify", lambda: validate_document(data))
                 profile("restore", lambda: restore_document(valid))
 
