@@ -223,3 +223,27 @@ def test_stale_temporary_files_are_cleaned_up_and_fresh_ones_kept(folder, files,
     os.utime(fresh, (now, now))
     assert files.cleanup_temp() == [".vibe-tmp-old"]
     assert fresh.exists()
+
+
+def test_a_full_disk_during_an_automatic_backup_deletes_no_old_backup(app, ctx, clock, monkeypatch):
+    from vibenvr.backups import service
+    from vibenvr.settings.service import update_settings
+
+    app.config["BACKUP_CLOCK"] = clock
+    update_settings({"backup_auto_retention": 2})
+    folder = app.config["BACKUP_DIR"]
+    for day in range(1, 6):
+        _place(folder, f"vibe_backup_auto_202611{day:02d}_000000.json")
+    before = sorted(p.name for p in folder.iterdir())
+
+    def full(fd, data):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(store_module, "_write_all", full)
+    with pytest.raises(BackupWriteError, match="the disk is full"):
+        service.create_backup("auto")
+    assert sorted(p.name for p in folder.iterdir()) == before
+    monkeypatch.undo()
+    entry = service.create_backup("auto")
+    assert sorted(e.name for e in service.get_store().list() if e.kind == "auto") == sorted(
+        [entry.name, "vibe_backup_auto_20261105_000000.json"])

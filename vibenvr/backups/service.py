@@ -45,6 +45,7 @@ def create_backup(kind="manual"):
         now = clock()
         data = export_bytes(kind, now=now, app_version=current_app.config["APP_VERSION"])
         entry = store.write_bytes(data, kind, now)
+        store.cleanup_temp()  # what a crash in an earlier write may have left
         if kind == "auto":
             deleted = store.apply_retention(get_setting("backup_auto_retention"))
             if deleted:
