@@ -182,3 +182,22 @@ def test_prune_applies_retention_and_the_safety_limit(app, cli, clock):
         "Deleted vibe_backup_safety_20261101_000001.json", "Deleted vibe_backup_safety_20261101_000000.json"]
     assert cli("prune").output == "Nothing to delete.\n"
     assert sum(name.startswith("vibe_backup_manual") for name in backup_files(app)) == 4
+
+
+def test_an_unreadable_file_is_a_message_not_a_traceback(cli, tmp_path):
+    folder = tmp_path / "a-folder.json"
+    folder.mkdir()
+    result = cli("verify", str(folder))
+    assert result.exit_code == 1 and "is a folder, not a backup file" in result.stderr
+
+
+def test_a_database_failure_is_a_message_not_a_traceback(app, cli, monkeypatch):
+    from peewee import OperationalError
+
+    def broken(*args, **kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(service, "export_bytes", broken)
+    result = cli("create")
+    assert result.exit_code == 1 and "the database refused: database is locked" in result.stderr
+    assert backup_files(app) == []

@@ -8,6 +8,7 @@ import json
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from peewee import PeeweeException
 
 from ..db import db
 from ..settings.service import get_setting
@@ -40,6 +41,10 @@ def _run(work):
         _fail(exc.summary if len(exc.errors) > 1 else exc.errors[0], exc.errors if len(exc.errors) > 1 else ())
     except FAILURES as exc:
         _fail(str(exc.args[0] if exc.args else exc))
+    except PeeweeException as exc:
+        _fail(f"the database refused: {exc}; nothing was changed")
+    except OSError as exc:
+        _fail(f"{exc.strerror or exc}{f': {exc.filename}' if exc.filename else ''}")
     finally:
         if opened:
             db.close()
