@@ -152,7 +152,7 @@ def test_all_errors_of_different_items_are_reported_together(rich):
     assert "settings.smtp_port must be at most 65535" in text
 
 
-@pytest.mark.parametrize("mutate, message", [
+CONTENT_PROBLEMS = [
     (lambda d: d.update(counts={**d["counts"], "cameras": 9}), "counts.cameras says 9, but the section has 3"),
     (lambda d: d.update(kind="weekly"), "kind is 'weekly'"),
     (lambda d: d.update(timestamp="yesterday"), "timestamp has 'yesterday'"),
@@ -177,7 +177,10 @@ def test_all_errors_of_different_items_are_reported_together(rich):
     (lambda d: d["api_tokens"][0].update(expires_at="2026-13-45T00:00:00Z"), "expires_at has"),
     (lambda d: d["cameras"][0].update(id=[1]), 'cameras[0] "Garage 🚗": id must be a whole number'),
     (lambda d: d["users"][0].update(username={"a": 1}), "users[0]: username must be text"),
-])
+]
+
+
+@pytest.mark.parametrize("mutate, message", CONTENT_PROBLEMS, ids=[m for _, m in CONTENT_PROBLEMS])
 def test_content_problems_are_named_precisely(rich, mutate, message):
     doc = export_document()
     mutate(doc)
