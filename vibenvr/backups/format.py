@@ -1,7 +1,9 @@
 """The backup document (SPEC §4): export, canonical bytes and checksum, encoding, and validation.
 
-No Flask here: these functions take the bound database and plain values. ``export_document`` is the one
-code path that serialises the configuration; automatic, manual, safety backups and downloads all use it.
+No Flask here: these functions take the bound database and plain values. What a backup holds is defined
+once, in ``columns`` (built from the models and the API schemas): ``export_document`` reads it as a
+document, ``export_bytes`` as the file that automatic, manual and safety backups and downloads write,
+byte for byte ``encode(export_document())``. ``validate_document`` is the one way in for every restore.
 """
 
 import datetime as dt
