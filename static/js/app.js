@@ -29,13 +29,20 @@
     });
   });
 
-  // After a swap, move focus to the first element marked data-autofocus in the new content,
-  // or to the first invalid field, so keyboard and screen reader users land where things changed.
+  // After a swap, move focus to the first invalid field, or to an element marked data-autofocus, in the
+  // new content (the event's target, or the page when an outerHTML swap replaced it), so keyboard and
+  // screen reader users land where things changed.
   document.addEventListener("htmx:afterSettle", function (event) {
-    var root = event.detail.elt || document;
-    var target = root.querySelector ? (root.querySelector("[aria-invalid=true]") || root.querySelector("[data-autofocus]")) : null;
-    if (target) { target.focus(); }
-    var dialog = root.querySelector ? root.querySelector("dialog[data-show-on-load]") : null;
+    var root = (event.target && event.target.isConnected) ? event.target : document;
+    var target = root.querySelector("[aria-invalid=true]") || root.querySelector("[data-autofocus]");
+    if (target) {
+      target.removeAttribute("data-autofocus");
+      if (!target.hasAttribute("tabindex") && !/^(A|BUTTON|INPUT|SELECT|TEXTAREA)$/.test(target.tagName)) {
+        target.setAttribute("tabindex", "-1");
+      }
+      target.focus();
+    }
+    var dialog = root.querySelector("dialog[data-show-on-load]");
     if (dialog && dialog.showModal && !dialog.open) { dialog.showModal(); }
   });
 })();
