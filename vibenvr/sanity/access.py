@@ -4,7 +4,7 @@ permission matrix finds them (by the access mark the decorators set), asked thro
 import re
 import secrets
 
-from flask import current_app
+from flask import current_app, session
 from flask_wtf.csrf import generate_csrf
 
 from ..auth.tokens import issue_token
@@ -35,8 +35,6 @@ def routes(app):
 def _page_client(app, user):
     """A test client signed in as ``user`` with a browser session, sending the session's CSRF token."""
     with app.test_request_context(base_url=BASE_URL):
-        from flask import session
-
         token = generate_csrf()
         raw = dict(session)
     client = app.test_client()
