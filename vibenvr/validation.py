@@ -110,10 +110,16 @@ def choice(*choices):
     return check
 
 
-def optional_id(value, field):
-    if value is None:
-        return None
-    return integer(1, 2**53)(value, field)
+def nullable(validator):
+    """``validator``, with null accepted (and kept) as "not set"."""
+
+    def check(value, field):
+        return None if value is None else validator(value, field)
+
+    return check
+
+
+optional_id = nullable(integer(1, 2**53))
 
 
 def id_list(value, field):

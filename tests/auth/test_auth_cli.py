@@ -58,3 +58,11 @@ def test_recovery_commands(runner):
     assert verify_password(User.get_by_id(user.id).hashed_password, "a new long passphrase")
     listing = runner.invoke(args=["users", "list"]).output
     assert "locked\tadmin no-2fa" in listing
+
+
+def test_tokens_create_without_an_expiry_never_expires(runner, app):
+    make_user("robot", role="admin")
+    result = runner.invoke(args=["tokens", "create", "robot", "--name", "forever"])
+    assert result.exit_code == 0, result.output
+    token = ApiToken.get(ApiToken.token_hash == sha256_hex(result.stdout.strip()))
+    assert token.expires_at is None and token.is_active

@@ -205,3 +205,9 @@ def test_token_calls_need_no_csrf_but_session_calls_do(app, admin, admin_client)
     assert admin_client.post("/api/groups", json={"name": "Inside"}).status_code == 201
 
 
+
+
+def test_a_null_expiry_means_the_token_never_expires(api):
+    response = api.post("/api/tokens", json={"name": "no expiry", "expires_in_days": None})
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["expires_at"] is None

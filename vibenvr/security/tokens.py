@@ -4,7 +4,7 @@ from ..auth.clock import now
 from ..auth.tokens import issue_token
 from ..models import ApiToken, User
 from ..timeutil import parse_iso
-from ..validation import REQUIRED, FieldError, ValidationError, clean_object, integer, text
+from ..validation import REQUIRED, FieldError, ValidationError, clean_object, integer, nullable, text
 
 MAX_EXPIRY_DAYS = 3650
 
@@ -38,7 +38,7 @@ def active_flag(value, field):
 CREATE_SCHEMA = {
     "name": (token_name, REQUIRED),
     "username": (owner_name, None),
-    "expires_in_days": (integer(1, MAX_EXPIRY_DAYS), None),
+    "expires_in_days": (nullable(integer(1, MAX_EXPIRY_DAYS)), None),
     "expires_at": (expires_at, None),
 }
 UPDATE_SCHEMA = {"name": (token_name, REQUIRED), "is_active": (active_flag, REQUIRED)}
