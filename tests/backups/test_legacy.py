@@ -1,6 +1,7 @@
 """VibeNVR 1.x files: mapped to this model, unmodelled fields kept in extra, a report, and old secrets work."""
 
 import copy
+import datetime as dt
 import io
 import json
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 
 from vibenvr.auth.passwords import verify_password
 from vibenvr.auth.tokens import user_for_token
+from vibenvr.auth.twofactor import matching_step
 from vibenvr.backups.errors import BackupError
 from vibenvr.backups.format import encode, export_document, validate_document
 from vibenvr.backups.restore import restore_document
@@ -140,3 +142,27 @@ def test_cli_verify_prints_the_report(runner, app, tmp_path):
     assert result.exit_code == 0
     assert "is a valid VibeNVR 1.x file, made 2025-11-29 23:40:12 UTC" in result.output
     assert "  - dropped the section federated_nodes" in result.output
+
+
+
+def _rfc6238_code(secret, moment):
+    """The 6-digit TOTP code of ``secret`` at ``moment`` (naive UTC), computed by hand per RFC 6238."""
+    import base64
+    import hashlib
+    import hmac
+    import struct
+
+    counter = int(moment.replace(tzinfo=dt.UTC).timestamp()) // 30
+    digest = hmac.new(base64.b32decode(secret), struct.pack(">Q", counter), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    return f"{(struct.unpack('>I', digest[offset:offset + 4])[0] & 0x7FFFFFFF) % 1_000_000:06d}"
+
+
+def test_an_80_bit_totp_secret_from_an_authenticator_app_still_signs_in(ctx, legacy_bytes):
+    """Many authenticators (and 1.x installs) used 16-character secrets; they keep working."""
+    legacy = json.loads(legacy_bytes)
+    next(u for u in legacy["users"] if u["username"] == "admin")["totp_secret"] = "JBSWY3DPEHPK3PXP"
+    restore_document(validate_document(json.dumps(legacy).encode()))
+    admin = User.get(User.username == "admin")
+    moment = dt.datetime(2026, 11, 29, 22, 40)
+    assert matching_step(admin.totp_secret, _rfc6238_code("JBSWY3DPEHPK3PXP", moment), moment) is not None

@@ -12,6 +12,7 @@ from flask import current_app
 
 from ..db import db
 from ..models import RecoveryCode
+from .otp import totp_for
 from .passwords import verify_password
 
 RECOVERY_CODE_COUNT = 10
@@ -33,7 +34,7 @@ def format_secret(secret):
 
 
 def provisioning_uri(secret, username, issuer):
-    return pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=issuer)
+    return totp_for(secret).provisioning_uri(name=username, issuer_name=issuer)
 
 
 def qr_svg(uri):
@@ -50,7 +51,7 @@ def matching_step(secret, code, moment):
     code = (code or "").replace(" ", "")
     if not secret or not _DIGITS.match(code):
         return None
-    totp = pyotp.TOTP(secret)
+    totp = totp_for(secret)
     current = totp.timecode(moment.replace(tzinfo=dt.UTC))
     for step in range(current - VALID_WINDOW, current + VALID_WINDOW + 1):
         if hmac.compare_digest(totp.generate_otp(step), code):

@@ -5,8 +5,7 @@ import binascii
 import datetime as dt
 import re
 
-import pyotp
-
+from ..auth.otp import MIN_SECRET_BITS, totp_for
 from ..cameras.schema import CAMERA_SCHEMA
 from ..groups.schema import GROUP_SCHEMA
 from ..storage.schema import STORAGE_PROFILE_SCHEMA
@@ -64,10 +63,10 @@ def _totp_secret(value, field):
     if len(secret) > 64:
         raise FieldError(field, f"has {len(secret)} characters; at most 64 are allowed")
     try:
-        pyotp.TOTP(secret).byte_secret()  # what sign-in will use
+        totp_for(secret).byte_secret()  # what sign-in will use
     except (ValueError, binascii.Error) as exc:
-        raise FieldError(field, f"cannot be used by an authenticator ({exc}); it needs at least 112 bits, "
-                                "23 base32 characters") from None
+        raise FieldError(field, f"cannot be used by an authenticator ({exc}); it needs at least "
+                                f"{MIN_SECRET_BITS} bits, {MIN_SECRET_BITS // 5} base32 characters") from None
     return secret
 
 
