@@ -4,6 +4,8 @@ import os
 import secrets
 from pathlib import Path
 
+from .fsutil import create_once
+
 APP_VERSION = "2.0.0"
 
 
@@ -71,19 +73,8 @@ def load_secret_key(data_dir):
     """Read ``<data>/secret_key``, generating it (mode 0600) on first start."""
     path = data_dir / "secret_key"
     if not path.exists():
-        # Write a temporary file, then link it into place: two workers starting at once
+        # Link a finished temporary file into place: two workers starting at once
         # agree on one key, and nobody ever reads a half-written one.
-        tmp = data_dir / f".secret_key.{os.getpid()}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32))
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink()
+        create_once(path, secrets.token_hex(32))
     os.chmod(path, 0o600)
     return path.read_text().strip()

@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from vibenvr.backups import store as store_module
+from vibenvr import fsutil
 from vibenvr.backups.errors import BackupNotFound, BackupWriteError, InvalidBackupName
 from vibenvr.backups.store import NAME_RE, BackupStore, parse_name
 
@@ -205,7 +205,7 @@ def test_a_full_disk_gives_a_clear_error_and_leaves_nothing_behind(files, monkey
         os.write(fd, bytes(data[:10]))
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(store_module, "_write_all", full)
+    monkeypatch.setattr(fsutil, "write_all", full)
     with pytest.raises(BackupWriteError) as caught:
         files.write_bytes(b"x" * 1000, "auto")
     assert "the disk is full" in str(caught.value) and str(files.folder) in str(caught.value)
@@ -239,7 +239,7 @@ def test_a_full_disk_during_an_automatic_backup_deletes_no_old_backup(app, ctx, 
     def full(fd, data):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(store_module, "_write_all", full)
+    monkeypatch.setattr(fsutil, "write_all", full)
     with pytest.raises(BackupWriteError, match="the disk is full"):
         service.create_backup("auto")
     assert sorted(p.name for p in folder.iterdir()) == before

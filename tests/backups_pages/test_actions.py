@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from vibenvr.backups import store as store_module
+from vibenvr import fsutil
 
 from .helpers import HTMX, files, is_full_page, listed
 
@@ -37,7 +37,7 @@ def full_disk(monkeypatch):
     def write(fd, data):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(store_module, "_write_all", write)
+    monkeypatch.setattr(fsutil, "write_all", write)
 
 
 def test_a_failed_create_shows_its_reason_in_the_message_region(admin_client, app, clock, full_disk):

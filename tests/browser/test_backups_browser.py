@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from vibenvr.backups import store as store_module
+from vibenvr import fsutil
 from vibenvr.backups.format import compute_checksum, export_document
 from vibenvr.backups.store import backup_name
 from vibenvr.cameras.service import delete_camera
@@ -175,7 +175,7 @@ def test_failures_status_and_access(live_server, page, monkeypatch):
     def full(fd, data):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(store_module, "_write_all", full)
+    monkeypatch.setattr(fsutil, "write_all", full)
     page.get_by_role("button", name="Create backup now").click()
     expect(page.locator("#messages")).to_contain_text("the disk is full")
     expect(page.get_by_role("button", name="Create backup now")).to_be_enabled()

@@ -8,11 +8,10 @@ No Flask here.
 
 import datetime as dt
 import json
-import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..fsutil import atomic_write
 from ..timeutil import iso, parse_iso
 from .locking import backup_lock
 
@@ -71,7 +70,7 @@ def start_pause(data_dir, now, by, minutes=DEFAULT_MINUTES):
                 f"{iso(active.since)}): another sanity run is in progress. Wait for it to finish; if none "
                 "is running, end the pause with `flask --app app sanity resume`")
         pause = Pause(now + dt.timedelta(minutes=minutes), now, by)
-        _write(pause_path(data_dir), {"until": iso(pause.until), "since": iso(now), "by": by})
+        atomic_write(pause_path(data_dir), json.dumps({"until": iso(pause.until), "since": iso(now), "by": by}))
     return pause
 
 
@@ -83,15 +82,3 @@ def end_pause(data_dir):
         return False
     return True
 
-
-def _write(path, data):
-    temp = path.with_name(f".{PAUSE_NAME}.{secrets.token_hex(6)}")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)

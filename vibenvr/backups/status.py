@@ -5,9 +5,9 @@ with ``record``; everything else reads it with ``read_status``. No Flask here.
 """
 
 import json
-import os
-import secrets
 from pathlib import Path
+
+from ..fsutil import atomic_write
 
 STATUS_NAME = "backup_status.json"
 FIELDS = ("last_success", "last_failure", "next_run")
@@ -30,29 +30,10 @@ def read_status(data_dir):
 
 
 def record(data_dir, **changes):
-    """Update some of the fields atomically (temp file and rename); return the new status."""
+    """Update some of the fields atomically (temp file, fsync, rename); return the new status."""
     unknown = set(changes) - set(FIELDS)
     if unknown:
         raise ValueError(f"unknown status fields: {sorted(unknown)}")
     status = {**read_status(data_dir), **changes}
-    path = status_path(data_dir)
-    temp = path.with_name(f".{STATUS_NAME}.{secrets.token_hex(6)}")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(status, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    finally:
-        temp.unlink(missing_ok=True)  # only left when writing failed (a full disk): never leave it behind
-    _fsync_dir(path.parent)  # the rename survives a power cut
+    atomic_write(status_path(data_dir), json.dumps(status))
     return status
-
-
-def _fsync_dir(folder):
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -7,11 +7,11 @@ import datetime as dt
 import errno
 import os
 import re
-import secrets
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..fsutil import fsync_dir, temp_file
 from ..timeutil import iso, parse_iso, utcnow
 from .errors import BackupNotFound, BackupWriteError, InvalidBackupName
 
@@ -61,21 +61,6 @@ def parse_name(name):
 def backup_name(kind, created_at, sequence=1):
     suffix = f"_{sequence}" if sequence > 1 else ""
     return f"vibe_backup_{kind}_{created_at.strftime(STAMP)}{suffix}.json"
-
-
-def _write_all(fd, data):
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
-
-
-def _fsync_dir(folder):
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class BackupStore:
@@ -173,21 +158,12 @@ class BackupStore:
         """
         self.ensure_folder()
         created_at = (created_at or self.clock()).replace(microsecond=0)
-        temp = self.folder / f"{TEMP_PREFIX}{secrets.token_hex(8)}"
         try:
-            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-            try:
-                os.fchmod(fd, 0o600)
-                _write_all(fd, data)
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            name = self._link_free_name(temp, kind, created_at)
-            _fsync_dir(self.folder)
+            with temp_file(self.folder, TEMP_PREFIX, data) as temp:
+                name = self._link_free_name(temp, kind, created_at)
+            fsync_dir(self.folder)
         except OSError as exc:
             raise BackupWriteError(self._explain(exc)) from exc
-        finally:
-            temp.unlink(missing_ok=True)
         return self.entry(name)
 
     def _link_free_name(self, temp, kind, created_at):
@@ -210,7 +186,7 @@ class BackupStore:
         path = self.path_for(name)
         self.entry(name)
         path.unlink()
-        _fsync_dir(self.folder)
+        fsync_dir(self.folder)
 
     # --- retention ------------------------------------------------------------------------------
 
@@ -221,7 +197,7 @@ class BackupStore:
         for name in doomed:
             (self.folder / name).unlink(missing_ok=True)
         if doomed:
-            _fsync_dir(self.folder)
+            fsync_dir(self.folder)
         return doomed
 
     def apply_retention(self, keep):
