@@ -1,19 +1,17 @@
 """``/api/backups…`` and ``/api/config/…`` (SPEC §9): admin only, JSON in and out."""
 
-import io
 
-from flask import Blueprint, current_app, jsonify, request, send_file
-from flask_login import current_user, logout_user
+from flask import Blueprint, current_app, jsonify, request
 
 from ..auth.decorators import admin_required
 from ..errors import render_error
 from ..http import BadRequest, is_htmx, json_body
-from ..models import User
 from ..settings.service import get_settings
 from . import service
 from .errors import BackupError, BackupNotFound, BackupWriteError, InvalidBackupName, RestoreFailed, RestoreRefused
 from .format import export_bytes
 from .status import read_status
+from .web import download_response, sign_out_if_no_longer_admin
 
 bp = Blueprint("backups_api", __name__, url_prefix="/api")
 
@@ -45,10 +43,7 @@ def status():
 @bp.get("/backups/<name>")
 @admin_required
 def download(name):
-    data = service.get_store().read_bytes(name)
-    response = send_file(io.BytesIO(data), mimetype="application/json", as_attachment=True, download_name=name)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return download_response(name)
 
 
 @bp.delete("/backups/<name>")
@@ -116,20 +111,12 @@ def _options(mode, sections):
 
 def _restore(valid, mode, sections, safety):
     answer = service.restore(valid, mode=mode, sections=sections, safety=safety)
-    if current_user.is_authenticated and not _still_admin(current_user):
-        logout_user()
+    if sign_out_if_no_longer_admin():
         answer["signed_out"] = True
     response = jsonify(answer)
     if is_htmx():
         response.headers["HX-Refresh"] = "true"
     return response
-
-
-def _still_admin(user):
-    """After a restore: does the signed-in account still exist, active, admin, with the same password?"""
-    fresh = User.get_or_none(User.id == user.id)
-    return (fresh is not None and fresh.is_active and fresh.is_admin and fresh.username == user.username
-            and fresh.hashed_password == user.hashed_password)
 
 
 @bp.app_errorhandler(BackupError)

@@ -4,11 +4,10 @@ Thin views over ``service``. htmx gets fragments (the list, a dialog, the import
 out-of-band; a browser without JavaScript gets whole pages and plain forms. Engine errors become messages.
 """
 
-import io
 from pathlib import PurePath
 
-from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, send_file, url_for
-from flask_login import current_user, logout_user
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from ..auth.decorators import admin_required
 from ..errors import render_error
@@ -17,9 +16,9 @@ from ..pages import message_oob, render
 from ..settings.service import get_setting
 from ..templating import human_size, local_time
 from . import overview, service
-from .api import _still_admin
 from .errors import BackupError, BackupWriteError, RestoreFailed, RestoreRefused
 from .restore import check_restorable
+from .web import download_response, sign_out_if_no_longer_admin
 
 bp = Blueprint("backups", __name__, url_prefix="/settings/backups")
 NOT_RESTORED = (BackupError, BackupWriteError, RestoreRefused, RestoreFailed)
@@ -101,10 +100,7 @@ def create():
 @bp.get("/<name>/download")
 @admin_required
 def download(name):
-    data = service.get_store().read_bytes(name)
-    response = send_file(io.BytesIO(data), mimetype="application/json", as_attachment=True, download_name=name)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return download_response(name)
 
 
 def _confirm(action, entry, status=200, **context):
@@ -154,10 +150,9 @@ def restore(name):
     message = (f"Restored {name} ({overview.KIND_LABELS.get(valid.kind, valid.kind).lower()} backup of {made}). "
                f"The configuration from before the restore was saved as {answer['safety_backup']}; "
                "restore that file to undo.")
-    signed_out = not _still_admin(current_user)
+    username = sign_out_if_no_longer_admin()
+    signed_out = username is not None
     if signed_out:
-        username = current_user.username
-        logout_user()
         flash(f"{message} You were signed out because “{username}” is not an active administrator with the same "
               "password in the restored configuration. Sign in with an administrator account from that backup.",
               "warning")

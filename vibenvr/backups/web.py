@@ -1,0 +1,33 @@
+"""What the backup API and the System Backups pages share: the download answer and the sign-out after a restore."""
+
+import io
+
+from flask import send_file
+from flask_login import current_user, logout_user
+
+from ..models import User
+from . import service
+
+
+def download_response(name):
+    """Backup ``name`` as an attachment, never cached (a bad name is a 400, a missing file a 404)."""
+    data = service.get_store().read_bytes(name)
+    response = send_file(io.BytesIO(data), mimetype="application/json", as_attachment=True, download_name=name)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def still_admin(user):
+    """After a restore: does the signed-in account still exist, active, admin, with the same password?"""
+    fresh = User.get_or_none(User.id == user.id)
+    return (fresh is not None and fresh.is_active and fresh.is_admin and fresh.username == user.username
+            and fresh.hashed_password == user.hashed_password)
+
+
+def sign_out_if_no_longer_admin():
+    """Sign the current user out when a restore took their admin account away; the username, or None."""
+    if not current_user.is_authenticated or still_admin(current_user):
+        return None
+    username = current_user.username
+    logout_user()
+    return username
