@@ -187,6 +187,28 @@ def test_retention_never_deletes_manual_imported_safety_or_hand_placed_files(fol
     assert {e.name for e in files.list()} == {*others, "vibe_backup_auto_20261112_000000.json"}
 
 
+def test_retention_never_deletes_the_protected_new_backup_even_below_future_dated_ones(folder, files):
+    future = [f"vibe_backup_auto_2030010{day}_000000.json" for day in range(1, 4)]  # a clock that ran ahead
+    for name in future:
+        _place(folder, name)
+    new = files.write_bytes(b"{}", "auto").name
+    deleted = files.apply_retention(2, protect={new})
+    assert deleted == ["vibe_backup_auto_20300102_000000.json", "vibe_backup_auto_20300101_000000.json"]
+    assert {e.name for e in files.list()} == {new, "vibe_backup_auto_20300103_000000.json"}
+
+
+def test_an_automatic_backup_survives_its_own_retention_after_the_clock_ran_ahead(app, ctx, clock):
+    from vibenvr.backups import service
+    from vibenvr.settings.service import update_settings
+
+    app.config["BACKUP_CLOCK"] = clock
+    update_settings({"backup_auto_retention": 1})
+    folder = app.config["BACKUP_DIR"]
+    _place(folder, "vibe_backup_auto_20300101_000000.json")
+    entry = service.create_backup("auto")
+    assert [e.name for e in service.get_store().list()] == [entry.name]
+
+
 def test_safety_backups_keep_the_newest_five(files, clock):
     for _ in range(7):
         files.write_bytes(b"{}", "safety")

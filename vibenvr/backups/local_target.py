@@ -69,7 +69,7 @@ class LocalTarget:
         try:
             _doc, data = export_backup("safety", now=now, app_version=self.app_version)
             entry = self.store.write_bytes(data, "safety", now)
-            self.store.prune_safety(SAFETY_KEEP)
+            self.store.prune_safety(SAFETY_KEEP, protect={entry.name})
         except Exception:  # the configuration it would keep is the failed run's: restoring matters more
             log.exception("sanity fallback: no safety backup of the replaced configuration could be written")
             return None

@@ -47,11 +47,11 @@ def create_backup(kind="manual"):
         entry = store.write_bytes(data, kind, now)
         store.cleanup_temp()  # what a crash in an earlier write may have left
         if kind == "auto":
-            deleted = store.apply_retention(get_setting("backup_auto_retention"))
+            deleted = store.apply_retention(get_setting("backup_auto_retention"), protect={entry.name})
             if deleted:
                 log.info("retention deleted %s", ", ".join(deleted))
         elif kind == "safety":
-            store.prune_safety(SAFETY_KEEP)
+            store.prune_safety(SAFETY_KEEP, protect={entry.name})
     log.info("backup written: %s (%d bytes)", entry.name, entry.size_bytes)
     return entry
 

@@ -190,22 +190,29 @@ class BackupStore:
 
     # --- retention ------------------------------------------------------------------------------
 
-    def _prune(self, kind, keep):
-        """Delete ``kind`` backups beyond the newest ``keep`` (by the time in the name); return their names."""
+    def _prune(self, kind, keep, protect=()):
+        """Delete ``kind`` backups beyond the newest ``keep`` (by the time in the name); return their names.
+
+        Names in ``protect`` (the backup just written) are never deleted and count towards ``keep``, so
+        files dated in the future by a clock that ran ahead cannot push the new backup out.
+        """
+        protect = set(protect)
         matching = [e for e in self.list() if e.kind == kind and parse_name(e.name)]
-        doomed = [e.name for e in matching[max(keep, 0):]]
+        kept = sum(e.name in protect for e in matching)
+        others = [e.name for e in matching if e.name not in protect]
+        doomed = others[max(keep - kept, 0):]
         for name in doomed:
             (self.folder / name).unlink(missing_ok=True)
         if doomed:
             fsync_dir(self.folder)
         return doomed
 
-    def apply_retention(self, keep):
-        """Keep the newest ``keep`` automatic backups; manual, imported, safety and other files stay."""
-        return self._prune("auto", keep)
+    def apply_retention(self, keep, protect=()):
+        """Keep the newest ``keep`` automatic backups (and always ``protect``); other kinds stay."""
+        return self._prune("auto", keep, protect)
 
-    def prune_safety(self, keep=SAFETY_KEEP):
-        return self._prune("safety", keep)
+    def prune_safety(self, keep=SAFETY_KEEP, protect=()):
+        return self._prune("safety", keep, protect)
 
     def cleanup_temp(self, older_than=dt.timedelta(hours=1)):
         """Remove temporary files left by a crash (never a finished backup)."""
