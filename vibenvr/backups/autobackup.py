@@ -26,10 +26,6 @@ SCHEDULE_KEYS = frozenset({"backup_auto_enabled", "backup_auto_frequency_hours"}
 WATCHED_KEYS = SCHEDULE_KEYS | {"backup_auto_retention"}
 
 
-class RetentionConflict(RuntimeError):
-    """The backup just written was removed by retention at once (future-dated backups rank above it)."""
-
-
 def newest_valid_auto(store):
     """``(name, created_at)`` of the newest automatic backup whose content validates, or None.
 
@@ -203,23 +199,8 @@ class AutoBackups:
         except Exception as exc:
             self._failed(started, exc)
             return
-        if not self._still_there(entry, started):
-            return
         self.state["last_success"] = {"name": entry.name, "at": iso(entry.created_at)}
         log.info("automatic backup %s written; next at %s", entry.name, iso(self.next_run))
-
-    def _still_there(self, entry, started):
-        """Retention orders by the time in the name: automatic backups dated in the future (a clock that
-        was ahead) count as newer than the one just written and can push it out at once. Say so."""
-        store = self._store()
-        if (store.folder / entry.name).exists():
-            return True
-        future = [e.name for e in store.list() if e.is_automatic and e.created_at > started]
-        self._failed(started, RetentionConflict(
-            f"backup {entry.name} was written, then deleted at once by retention: {len(future)} automatic "
-            f"backup(s) are dated in the future and count as newer ({', '.join(future[:3])}). If the clock was "
-            "wrong when they were made, delete them, or raise backup_auto_retention"))
-        return False
 
     def _failed(self, started, exc):
         reason = failure_reason(exc)
@@ -229,7 +210,7 @@ class AutoBackups:
             self.state["next_run"] = iso(self.next_run)
         self.state["last_failure"] = {"at": iso(started), "reason": reason}
         log.error("automatic backup failed: %s; next attempt at %s", reason,
-                  iso(self.next_run), exc_info=not isinstance(exc, BackupError | OSError | PeeweeException | RetentionConflict))
+                  iso(self.next_run), exc_info=not isinstance(exc, BackupError | OSError | PeeweeException))
 
     # --- status ------------------------------------------------------------------------------------
 
