@@ -78,6 +78,16 @@ def test_listing_is_newest_first_by_the_time_in_the_name_not_the_mtime(folder, f
                      old_name_new_mtime]
 
 
+def test_backups_of_the_same_second_list_by_mtime_newest_first(folder, files):
+    second = "20261129_224000"
+    _place(folder, f"vibe_backup_manual_{second}.json", mtime=1_800_000_000)
+    _place(folder, f"vibe_backup_imported_{second}.json", mtime=1_800_000_000.5)  # uploaded just after
+    _place(folder, f"vibe_backup_auto_{second}.json", mtime=1_799_999_999)
+    _place(folder, "vibe_backup_auto_20261129_223959.json", mtime=1_900_000_000)  # earlier name wins over mtime
+    assert [e.name for e in files.list()] == [f"vibe_backup_imported_{second}.json", f"vibe_backup_manual_{second}.json",
+                                              f"vibe_backup_auto_{second}.json", "vibe_backup_auto_20261129_223959.json"]
+
+
 def test_listing_reads_names_and_sizes_only(folder, files):
     _place(folder, "not-even-json.json", b"\x00garbage", mtime=1_700_000_000)
     _place(folder, "notes.txt", b"hello")

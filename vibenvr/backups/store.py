@@ -8,7 +8,7 @@ import errno
 import os
 import re
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..fsutil import fsync_dir, temp_file
@@ -32,6 +32,7 @@ class BackupEntry:
     created_at: dt.datetime  # from the name; the file's mtime when the name has no time
     size_bytes: int
     sequence: int = 1  # the _2, _3 suffix of names made in the same second
+    modified_ns: int = field(default=0, compare=False)  # the file's mtime: orders files of the same second
 
     @property
     def is_automatic(self):
@@ -78,7 +79,7 @@ class BackupStore:
     # --- reading --------------------------------------------------------------------------------
 
     def list(self):
-        """Every backup-named regular file, newest first by the time in its name. Nothing is parsed."""
+        """Every backup-named regular file, newest first by the time in its name, then by mtime. Nothing is parsed."""
         entries = []
         try:
             scan = list(os.scandir(self.folder))
@@ -92,7 +93,7 @@ class BackupStore:
             except FileNotFoundError:  # deleted while we looked
                 continue
             entries.append(self._entry(item.name, info))
-        return sorted(entries, key=lambda e: (e.created_at, e.sequence, e.name), reverse=True)
+        return sorted(entries, key=lambda e: (e.created_at, e.modified_ns, e.sequence, e.name), reverse=True)
 
     def _entry(self, name, info):
         parsed = parse_name(name)
@@ -101,7 +102,7 @@ class BackupStore:
         else:
             kind, sequence = "other", 1
             created = dt.datetime.fromtimestamp(int(info.st_mtime), dt.UTC).replace(tzinfo=None)
-        return BackupEntry(name, kind, created, info.st_size, sequence)
+        return BackupEntry(name, kind, created, info.st_size, sequence, info.st_mtime_ns)
 
     def path_for(self, name):
         """The path of backup ``name``, refusing odd names, traversal and symbolic links."""
