@@ -26,7 +26,7 @@ def create_app(test_config=None):
             f"{HTMX_FILE} is missing. Run `make run` (or `npm ci` and copy "
             "node_modules/htmx.org/dist/htmx.min.js to static/vendor/) to install the front-end files."
         )
-    prepare_data_dir(app.config["DATA_DIR"], app.config["BACKUP_DIR"])
+    prepare_data_dir(app.config["DATA_DIR"], app.config["BACKUP_DIR"], app.config["DATABASE_URL"])
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = load_secret_key(app.config["DATA_DIR"])
 

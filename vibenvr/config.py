@@ -62,11 +62,18 @@ def build_config(test_config=None):
     return config
 
 
-def prepare_data_dir(data_dir, backup_dir):
-    """Create the data folder (and a private backups folder) if they do not exist yet."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    backup_dir.mkdir(parents=True, exist_ok=True)
+def prepare_data_dir(data_dir, backup_dir, database_url=None):
+    """Create the data folder (private when we create it), the private backups folder, and an empty
+    SQLite file with mode 0600: the database holds password hashes and 2FA secrets, and SQLite gives its
+    -wal and -shm files the database file's mode."""
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    backup_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(backup_dir, 0o700)
+    if database_url and database_url.startswith("sqlite:///"):
+        path = Path(database_url.removeprefix("sqlite:///"))
+        if str(path) != ":memory:" and not path.exists():
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
 
 
 def load_secret_key(data_dir):

@@ -15,8 +15,12 @@ def test_fresh_data_dir_gets_private_secret_key_tables_and_default_settings(tmp_
     assert len(key_file.read_text().strip()) == 64
     assert app.config["SECRET_KEY"] == key_file.read_text().strip()
     assert stat.S_IMODE((data / "backups").stat().st_mode) == 0o700
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
     if app.config["DATABASE_URL"].startswith("sqlite"):
-        assert (data / "vibenvr.db").exists()
+        assert stat.S_IMODE((data / "vibenvr.db").stat().st_mode) == 0o600
+        for companion in ("vibenvr.db-wal", "vibenvr.db-shm"):
+            if (data / companion).exists():
+                assert stat.S_IMODE((data / companion).stat().st_mode) == 0o600
     with app.app_context(), db.connection_context():
         stored = {s.key: s.value for s in Setting.select()}
     assert stored == {key: definition.default for key, definition in SETTINGS.items()}
