@@ -17,11 +17,12 @@ SQLITE_PRAGMAS = {
 
 
 # json.dumps with these options would build a new encoder per value; a restore stores thousands.
-_encode_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+# The text is canonical (SPEC §4: sorted keys, no spaces, UTF-8 as is), so a backup can copy it as it is.
+_encode_json = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
 
 
 class JSONField(TextField):
-    """A JSON value stored as text, the same on SQLite and PostgreSQL."""
+    """A JSON value stored as text in canonical form, the same on SQLite and PostgreSQL."""
 
     def db_value(self, value):
         if value is None:

@@ -5,7 +5,6 @@ backup too. Reading and writing go through the cursor (SQL built by Peewee from 
 per-row model objects: exporting and restoring 25,000 rows must stay close to raw SQLite speed.
 """
 
-import json
 from dataclasses import dataclass
 
 from peewee import BooleanField, DateTimeField, DoubleField, ForeignKeyField
@@ -16,7 +15,8 @@ from ..groups.schema import GROUP_SCHEMA
 from ..models import ApiToken, Camera, CameraGroup, Group, RecoveryCode, Setting, StorageProfile, TrustedDevice, User
 from ..settings.registry import SETTINGS
 from ..storage.schema import STORAGE_PROFILE_SCHEMA
-from ..timeutil import iso, parse_iso
+from ..timeutil import parse_iso
+from .rowtext import json_out, row_texts, time_out
 
 
 @dataclass(frozen=True)
@@ -98,31 +98,7 @@ TABLES_BY_SECTION = {t.section: t for t in TABLES}
 # --- database -> file ----------------------------------------------------------------------------
 
 
-def _time_out(value):
-    """A DATETIME column as ISO 8601 with Z; SQLite's text form is converted without parsing."""
-    if value is None:
-        return None
-    if isinstance(value, str) and len(value) >= 19 and value[10] == " " and value[19:20] in ("", "."):
-        return f"{value[:10]}T{value[11:19]}Z"
-    return iso(value)
-
-
-_scan = json.JSONDecoder().scan_once
-
-
-def _json_out(value):
-    """Parse a JSON column. The C scanner is called directly: most values are tiny, so the
-    per-call cost of ``json.loads`` would dominate a large export. Anything unusual goes to loads."""
-    if value is None:
-        return None
-    try:
-        parsed, end = _scan(value, 0)
-    except (StopIteration, ValueError):
-        return json.loads(value)  # raises the readable error
-    return parsed if end == len(value) else json.loads(value)
-
-
-_OUT = {"bool": bool, "float": float, "json": _json_out, "time": _time_out}
+_OUT = {"bool": bool, "float": float, "json": json_out, "time": time_out}
 
 
 def _fetch(table):
@@ -154,25 +130,26 @@ def read_table(table):
     return _to_dicts(table, _fetch(table))
 
 
-_item_json = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 _texts = {}  # section -> {raw row: canonical JSON of its item}, from the last export in this process
 
 
 def table_json(table):
     """``(canonical JSON text of the section, number of rows)``, the text ``json.dumps(read_table(table),
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` gives.
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` gives, built by ``rowtext.row_texts``.
 
     A row whose raw values are the same as at the previous export reuses that export's text, so a
-    backup of an unchanged configuration does not parse and re-serialise every mask and schedule again.
+    backup of an unchanged configuration does not encode every row again.
     The memo holds only the rows of the last export, keyed by every value of the row.
     """
     rows = _fetch(table)
-    known = _texts.get(table.section, {})
-    texts = [known.get(row) for row in rows]
-    missing = [i for i, text in enumerate(texts) if text is None]
-    if missing:
-        for i, item in zip(missing, _to_dicts(table, [rows[i] for i in missing]), strict=True):
-            texts[i] = _item_json(item)
+    known = _texts.get(table.section)
+    if known:
+        texts = [known.get(row) for row in rows]
+        missing = [i for i, text in enumerate(texts) if text is None]
+        for i, text in zip(missing, row_texts(table, [rows[i] for i in missing]), strict=True):
+            texts[i] = text
+    else:
+        texts = row_texts(table, rows)
     _texts[table.section] = dict(zip(rows, texts, strict=True))
     return "[" + ",".join(texts) + "]", len(rows)
 
@@ -188,7 +165,7 @@ def read_settings():
     sql, params = Setting.select(Setting.key, Setting.value).sql()
     for key, value in db.execute_sql(sql, params):
         if key in SETTINGS or key == "extra":
-            stored[key] = _json_out(value)
+            stored[key] = json_out(value)
     settings = {key: stored.get(key, definition.default) for key, definition in SETTINGS.items()}
     if stored.get("extra"):  # settings this version does not use, kept from a VibeNVR 1.x file
         settings["extra"] = stored["extra"]
