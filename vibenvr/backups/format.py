@@ -103,12 +103,17 @@ def _serialise(doc):
 
 def _assemble(values):
     """``(checksum, file bytes)`` from ``{key: canonical JSON of its value}`` in file order."""
-    pieces = {key: f"{_dump(key)}:{text}" for key, text in values.items()}
-    canonical = ("{" + ",".join(pieces[k] for k in sorted(pieces)) + "}").encode("utf-8")
-    checksum = {"algorithm": "sha256", "value": hashlib.sha256(canonical).hexdigest()}
-    del canonical
-    body = ",\n".join([*pieces.values(), f'"checksum":{_dump(checksum)}'])
-    return checksum, ("{" + body + "}\n").encode("utf-8")
+    pieces = {key: f"{_dump(key)}:{text}".encode() for key, text in values.items()}
+    digest = hashlib.sha256(b"{")  # the canonical bytes: "{", the pieces in key order joined by ",", "}"
+    for n, key in enumerate(sorted(pieces)):
+        if n:
+            digest.update(b",")
+        digest.update(pieces[key])
+    digest.update(b"}")
+    checksum = {"algorithm": "sha256", "value": digest.hexdigest()}
+    lines = [*pieces.values(), f'"checksum":{_dump(checksum)}}}\n'.encode()]  # the file: a key per line
+    lines[0] = b"{" + lines[0]  # copies the first line only (the header's format, when encoding a backup)
+    return checksum, b",\n".join(lines)
 
 
 def encode(doc):
