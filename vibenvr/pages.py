@@ -56,22 +56,38 @@ def after_delete(message, endpoint, fragment, context):
 
 # --- inline errors ----------------------------------------------------------------------------
 
-_PATH = re.compile(r"^(?P<key>[a-z][a-z0-9_]*)(?P<rest>(?:\.[a-z]+)?(?:\[\d+\])*):?(?=\s|$)")
+_KEY_REST = r"(?P<key>[a-z][a-z0-9_]*)(?P<rest>(?:\.[a-z]+)?(?:\[\d+\])*)"
+_PATH = re.compile(rf"^{_KEY_REST}:?(?=\s|$)")
+_FIELD = re.compile(_KEY_REST)
 
 
 class FormErrors(dict):
-    """{field key: [messages]} built from ValidationError/ConflictError texts ("rtsp_url must …")."""
+    """{field key: [messages]} built from ValidationError/ConflictError (``rtsp_url`` → "must …")."""
 
     def add(self, key, message):
         self.setdefault(key, []).append(message)
 
+    def add_exception(self, exc):
+        """Every problem of ``exc``: by its structured field when it has one, else by parsing its text."""
+        if not isinstance(exc, ValidationError):
+            self.add_error(str(exc))
+            return
+        for (field, message), text in zip(exc.field_errors, exc.errors, strict=True):
+            match = _FIELD.fullmatch(field) if field else None
+            if match:
+                self._add_path(match.group("key"), match.group("rest"), message, text)
+            else:
+                self.add_error(text)
+
     def add_error(self, text):
+        """One problem given as text ("rtsp_url must …"): the field is read from its start."""
         match = _PATH.match(text)
         if not match:
             self.add("_form", text)
             return
-        key, rest = match.group("key"), match.group("rest")
-        message = text[match.end():].strip()
+        self._add_path(match.group("key"), match.group("rest"), text[match.end():].strip(), text)
+
+    def _add_path(self, key, rest, message, text):
         if key == "schedule":
             day = rest[1:].split("[")[0] if rest.startswith(".") else ""
             message = humanize(text, key) if rest else message
@@ -86,9 +102,7 @@ class FormErrors(dict):
     @classmethod
     def from_exception(cls, exc):
         errors = cls()
-        texts = exc.errors if isinstance(exc, ValidationError) else [str(exc)]
-        for text in texts:
-            errors.add_error(text)
+        errors.add_exception(exc)
         return errors
 
 

@@ -31,12 +31,15 @@ class FieldError(ValueError):
 
 
 class ValidationError(ValueError):
-    """Several fields are wrong. ``errors`` is a list of human-readable strings."""
+    """Several fields are wrong. ``errors`` is a list of human-readable strings; ``field_errors`` the same
+    problems as ``(field, message)`` pairs, with ``field`` None for those given as plain text."""
 
     def __init__(self, errors, status=422):
-        errors = [str(e) for e in errors] or ["is invalid"]
-        super().__init__("; ".join(errors))
-        self.errors = errors
+        errors = list(errors) or ["is invalid"]
+        self.field_errors = [(e.field, e.message) if isinstance(e, FieldError) and e.field else (None, str(e))
+                             for e in errors]
+        self.errors = [str(e) for e in errors]
+        super().__init__("; ".join(self.errors))
         self.status = status
 
 

@@ -143,8 +143,7 @@ def _collect_other_errors(data, errors):
     try:
         clean_object(CAMERA_API_SCHEMA, rest, partial=True)
     except ValidationError as exc:
-        for text in exc.errors:
-            errors.add_error(text)
+        errors.add_exception(exc)
 
 
 # --- the 16:9 preview of masks and zones ------------------------------------------------------
