@@ -1,5 +1,6 @@
 """Shared fixtures: an app on a temporary data folder, clients signed in as each role, data builders."""
 
+import contextlib
 import os
 import re
 import sys
@@ -31,6 +32,17 @@ def make_app(data_dir, **overrides):
     return create_app(config)
 
 
+@contextlib.contextmanager
+def connected_app(data_dir, **overrides):
+    """``make_app``, with the test thread holding a database connection (builders reuse it) until the end."""
+    app = make_app(data_dir, **overrides)
+    db.connect(reuse_if_open=True)
+    try:
+        yield app
+    finally:
+        db.close()
+
+
 def _reset_postgres(url):
     """Every app starts on empty tables, as it does on a fresh SQLite file."""
     from vibenvr.db import open_database
@@ -45,12 +57,8 @@ def _reset_postgres(url):
 def app(tmp_path):
     """The app on a fresh data folder. No app context stays pushed (each request gets its own, as in
     production); the test thread holds a database connection, which requests in this thread reuse."""
-    app = make_app(tmp_path / "data")
-    db.connect(reuse_if_open=True)
-    try:
+    with connected_app(tmp_path / "data") as app:
         yield app
-    finally:
-        db.close()
 
 
 @pytest.fixture

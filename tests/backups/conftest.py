@@ -2,9 +2,10 @@
 
 import pytest
 
-from vibenvr.backups.store import BackupStore
+from .helpers import build_rich_config
+from support import backups as shared
 
-from .helpers import FakeClock, build_rich_config
+clock, store = shared.clock, shared.store  # fixtures: the app's backup clock (2026-11-29 22:40:00 UTC), its store
 
 
 @pytest.fixture
@@ -12,18 +13,6 @@ def ctx(app):
     """Run the test body inside an app context (the database connection is the app fixture's)."""
     with app.app_context():
         yield app
-
-
-@pytest.fixture
-def clock(app):
-    fake = FakeClock()
-    app.config["BACKUP_CLOCK"] = fake
-    return fake
-
-
-@pytest.fixture
-def store(app, clock):
-    return BackupStore(app.config["BACKUP_DIR"], clock=clock)
 
 
 @pytest.fixture

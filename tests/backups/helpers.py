@@ -1,4 +1,4 @@
-"""Backup test helpers: a fake clock, snapshots, documents to tamper with, a rich configuration."""
+"""Backup test helpers: snapshots, documents to tamper with, a rich configuration."""
 
 import contextlib
 import datetime as dt
@@ -12,20 +12,6 @@ from builders import make_camera, make_group, make_profile, make_token, make_use
 
 FAKE_ARGON2 = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g"
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
-
-
-class FakeClock:
-    """A settable clock for names and timestamps (no sleeping in tests)."""
-
-    def __init__(self, start=dt.datetime(2026, 11, 29, 22, 40, 0)):
-        self.now = start
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, **delta):
-        self.now += dt.timedelta(**delta)
-        return self.now
 
 
 def sections(doc):

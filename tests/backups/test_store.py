@@ -11,7 +11,7 @@ from vibenvr import fsutil
 from vibenvr.backups.errors import BackupNotFound, BackupWriteError, InvalidBackupName
 from vibenvr.backups.store import NAME_RE, BackupStore, parse_name
 
-from .helpers import FakeClock
+from support.clock import FakeClock
 
 T0 = dt.datetime(2026, 11, 29, 22, 40, 0)
 

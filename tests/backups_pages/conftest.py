@@ -1,22 +1,12 @@
 """Fixtures for the System Backups page tests: an injected clock, the backup folder, backups made by the engine."""
 
 import pytest
-from backups.helpers import FakeClock
 
 from vibenvr.backups import service
-from vibenvr.backups.store import BackupStore
 
+from support import backups as shared
 
-@pytest.fixture
-def clock(app):
-    fake = FakeClock()  # 2026-11-29 22:40:00 UTC
-    app.config["BACKUP_CLOCK"] = fake
-    return fake
-
-
-@pytest.fixture
-def store(app, clock):
-    return BackupStore(app.config["BACKUP_DIR"], clock=clock)
+clock, store = shared.clock, shared.store  # fixtures: the app's backup clock (2026-11-29 22:40:00 UTC), its store
 
 
 @pytest.fixture

@@ -2,13 +2,12 @@
 
 import os
 import re
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
-from conftest import make_app
+from conftest import connected_app
+from support.live import LiveServer
 
 CHROMIUM = os.environ.get("VIBENVR_CHROMIUM", "/usr/lib/chromium/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -25,33 +24,10 @@ CHROMIUM_ARGS = [
 pytestmark = pytest.mark.browser
 
 
-class LiveServer:
-    """The app served by a real WSGI server on 127.0.0.1 in a background thread."""
-
-    def __init__(self, app):
-        self.app = app
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.thread.join(timeout=10)
-
-
 @pytest.fixture
 def live_server(tmp_path):
-    from vibenvr.db import db
-
-    app = make_app(tmp_path / "data")
-    db.connect(reuse_if_open=True)  # for builders called from the test thread
-    with LiveServer(app) as server:
+    with connected_app(tmp_path / "data") as app, LiveServer(app) as server:  # builders use the test thread's connection
         yield server
-    db.close()
 
 
 @pytest.fixture(scope="session")

@@ -2,52 +2,22 @@
 at chosen times, a trigger that makes a restore fail for real, and what "trace" means, measured."""
 
 import contextlib
-import datetime as dt
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
 from vibenvr.backups.format import export_document
 from vibenvr.backups.guard import fingerprint
 from vibenvr.backups.status import status_path
-from vibenvr.backups.store import BackupStore
 from vibenvr.db import db
 from vibenvr.settings.service import update_settings
 
 from builders import make_camera, make_group, make_profile, make_token, make_user
-from conftest import make_app
+from support import clocked_app
+from support.backups import backup_at  # noqa: F401  (for the tests)
+from support.clock import T0  # noqa: F401
+from support.live import LiveServer  # noqa: F401
 
-T0 = dt.datetime(2026, 11, 29, 12, 0, 0)
-
-
-class FakeClock:
-    """Naive UTC time that moves only when a test moves it."""
-
-    def __init__(self, now=T0):
-        self.now = now
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, **delta):
-        self.now += dt.timedelta(**delta)
-        return self.now
-
-
-@pytest.fixture
-def clock():
-    return FakeClock()
-
-
-@pytest.fixture
-def app(tmp_path, clock):
-    app = make_app(tmp_path / "data", BACKUP_CLOCK=clock)
-    db.connect(reuse_if_open=True)
-    try:
-        yield app
-    finally:
-        db.close()
+clock, app = clocked_app.clock, clocked_app.app  # the fixtures: a FakeClock at T0, the app on it
 
 
 @pytest.fixture
@@ -72,12 +42,6 @@ def build_config():
 def config(ctx):
     """The configuration above; its value is the admin's API token."""
     return build_config()
-
-
-def backup_at(app, when, kind="auto"):
-    """A real ``kind`` backup of the configuration as it is now, dated ``when``; its name."""
-    store = BackupStore(app.config["BACKUP_DIR"])
-    return store.write(export_document(kind, now=when), kind).name
 
 
 def corrupt(app, name):
@@ -123,20 +87,3 @@ def refusing_camera(name):
     finally:
         for sql in drop:
             db.execute_sql(sql)
-
-
-class LiveServer:
-    """The app served by werkzeug on 127.0.0.1 in a thread of the test process."""
-
-    def __init__(self, app):
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.thread.join(timeout=10)

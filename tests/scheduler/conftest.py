@@ -1,63 +1,26 @@
 """Scheduler fixtures: an app whose backup clock is a FakeClock, backups made at chosen times, ticks
 run in a thread of their own (as the scheduler thread runs them, with their own connection)."""
 
-import datetime as dt
 import threading
 
 import pytest
 
 from vibenvr.backups.autobackup import AutoBackups
-from vibenvr.backups.format import export_document
 from vibenvr.backups.status import read_status
 from vibenvr.backups.store import BackupStore
-from vibenvr.db import db
 from vibenvr.settings.service import update_settings
 
-from conftest import make_app
+from support import clocked_app
+from support.backups import backup_at  # noqa: F401  (for the tests)
+from support.clock import T0  # noqa: F401
 
-T0 = dt.datetime(2026, 11, 29, 12, 0, 0)
-
-
-class FakeClock:
-    """Naive UTC time that moves only when a test moves it."""
-
-    def __init__(self, now=T0):
-        self.now = now
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, **delta):
-        self.now += dt.timedelta(**delta)
-        return self.now
-
-
-@pytest.fixture
-def clock():
-    return FakeClock()
-
-
-@pytest.fixture
-def app(tmp_path, clock):
-    """The app on a fresh data folder with the fake clock as its backup clock."""
-    app = make_app(tmp_path / "data", BACKUP_CLOCK=clock)
-    db.connect(reuse_if_open=True)
-    try:
-        yield app
-    finally:
-        db.close()
+clock, app = clocked_app.clock, clocked_app.app  # the fixtures: a FakeClock at T0, the app on it
 
 
 def settings(app, **values):
     """Save settings as the Global Settings page does (the settings_changed signal is sent)."""
     with app.app_context():
         update_settings(values)
-
-
-def backup_at(app, when, kind="auto"):
-    """Write a real ``kind`` backup of the current configuration dated ``when``; return its name."""
-    store = BackupStore(app.config["BACKUP_DIR"])
-    return store.write(export_document(kind, now=when), kind).name
 
 
 def corrupt(app, name):

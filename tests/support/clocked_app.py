@@ -1,0 +1,19 @@
+"""Fixtures for tests that create the app around a fake clock (import both into a conftest)."""
+
+import pytest
+
+from .clock import FakeClock
+from conftest import connected_app
+
+
+@pytest.fixture
+def clock():
+    """Starts at 2026-11-29 12:00:00 UTC (``support.clock.T0``)."""
+    return FakeClock()
+
+
+@pytest.fixture
+def app(tmp_path, clock):
+    """The app on a fresh data folder with the fake clock as its backup clock."""
+    with connected_app(tmp_path / "data", BACKUP_CLOCK=clock) as app:
+        yield app
