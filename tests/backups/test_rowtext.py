@@ -165,3 +165,11 @@ def test_json_columns_are_stored_in_canonical_form(ctx):
 
 def test_every_section_is_checked_above():
     assert set(SECTIONS) - {"settings"} == {table.section for table in TABLES}
+
+
+def test_canonical_stored_text_is_reused_as_it_is_even_beside_text_that_is_not():
+    canonical = ['{"a":[0.5,1],"b":{}}', "[[0.1,0.2]]", '{"x":"ü"}']
+    stored = [canonical[0], '{"b":1,"a":2}', canonical[1], "[1.50]", canonical[2], '{"k": 1}']
+    out = rowtext.column_texts(CAMERA_EXTRA, stored)
+    assert out == [reference(json.loads(text)) for text in stored]
+    assert [out[0], out[2], out[4]] == canonical and all(out[i] is stored[i] for i in (0, 2, 4))

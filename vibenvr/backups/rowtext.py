@@ -83,25 +83,25 @@ def _json_texts(stored):
 
     A text is reused only when it parses whole, holds no escape and no whitespace, and every number
     and object in it is spelt as ``dump`` spells it. The numbers and objects of the whole column are
-    checked at once; only when some are not canonical is each reused text checked again on its own.
+    checked at once; only when some are not canonical are the texts checked one by one.
     """
     floats, ints, objects = [], [], []
     scan = _token_scanner(floats, ints, objects)
-    out, reused = [], []
+    out, scanned = [], []  # scanned: (index, where its numbers and objects start), in order
     for text in stored:
         if text is None:
             out.append("null")
-        elif ("\\" in text or " " in text or "\n" in text or "\r" in text or "\t" in text
-              or not _parses_whole(scan, text)):
+        elif "\\" in text or " " in text or "\n" in text or "\r" in text or "\t" in text:
             out.append(dump(json_out(text)))
         else:
-            reused.append(len(out))
-            out.append(text)
+            scanned.append((len(out), len(floats), len(ints), len(objects)))
+            out.append(text if _parses_whole(scan, text) else dump(json_out(text)))
     if not _canonical_tokens(floats, ints, objects):
-        for i in reused:
-            alone = [], [], []
-            if not (_parses_whole(_token_scanner(*alone), out[i]) and _canonical_tokens(*alone)):
-                out[i] = dump(json_out(out[i]))
+        end = (len(floats), len(ints), len(objects))
+        for i, f, n, o in reversed(scanned):
+            if out[i] is stored[i] and not _canonical_tokens(floats[f:end[0]], ints[n:end[1]], objects[o:end[2]]):
+                out[i] = dump(json_out(stored[i]))
+            end = (f, n, o)
     return out
 
 
