@@ -1,12 +1,11 @@
 """``flask --app app users …`` and ``flask --app app tokens …``: accounts from the terminal."""
 
 import sys
-from contextlib import contextmanager
 
 import click
 from flask.cli import AppGroup
 
-from ..db import db
+from ..cliutil import command_database, fail
 from ..models import User
 from ..validation import ConflictError, ValidationError
 
@@ -14,27 +13,11 @@ users_cli = AppGroup("users", help="Create users and recover access.")
 tokens_cli = AppGroup("tokens", help="Create API tokens.")
 
 
-@contextmanager
-def _database():
-    """A connection for the command; one already open (a test's) is reused and left open."""
-    opened = db.connect(reuse_if_open=True)
-    try:
-        yield
-    finally:
-        if opened:
-            db.close()
-
-
-def _fail(message):
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(1)
-
-
 def _read_password(from_stdin):
     if from_stdin:
         line = sys.stdin.readline()
         if not line:
-            _fail("--password-stdin was given but standard input is empty")
+            fail("--password-stdin was given but standard input is empty")
         return line.rstrip("\r\n")
     return click.prompt("Password", hide_input=True, confirmation_prompt="Repeat the password")
 
@@ -42,7 +25,7 @@ def _read_password(from_stdin):
 def _user(username):
     user = User.get_or_none(User.username == username)
     if user is None:
-        _fail(f"there is no user named {username!r}")
+        fail(f"there is no user named {username!r}")
     return user
 
 
@@ -56,11 +39,11 @@ def create_user_command(username, role, email, password_stdin):
     from ..users.service import create_user
 
     password = _read_password(password_stdin)
-    with _database():
+    with command_database():
         try:
             user = create_user({"username": username, "role": role, "email": email, "password": password})
         except (ValidationError, ConflictError) as exc:
-            _fail(str(exc))
+            fail(str(exc))
     click.echo(f"Created {user.role} {user.username}.")
 
 
@@ -72,11 +55,11 @@ def set_password_command(username, password_stdin):
     from ..users.service import set_password
 
     password = _read_password(password_stdin)
-    with _database():
+    with command_database():
         try:
             set_password(_user(username), password)
         except (ValidationError, ConflictError) as exc:
-            _fail(str(exc))
+            fail(str(exc))
     click.echo(f"The password of {username} has been changed.")
 
 
@@ -86,7 +69,7 @@ def disable_2fa_command(username):
     """Turn off two-factor authentication for USERNAME (a lost phone and lost recovery codes)."""
     from . import twofactor
 
-    with _database():
+    with command_database():
         twofactor.disable(_user(username))
     click.echo(f"Two-factor authentication is off for {username}; they can enrol again on the Security page.")
 
@@ -94,7 +77,7 @@ def disable_2fa_command(username):
 @users_cli.command("list")
 def list_users_command():
     """List users with their role and 2FA state."""
-    with _database():
+    with command_database():
         for user in User.select().order_by(User.username):
             flags = [user.role, "2fa" if user.is_2fa_enabled else "no-2fa"]
             if not user.is_active_user:
@@ -110,12 +93,12 @@ def create_token_command(username, name, expires_days):
     """Print a new API token for USERNAME, alone on standard output (it is shown only once)."""
     from ..security.tokens import create_token
 
-    with _database():
+    with command_database():
         user = _user(username)
         try:
             _token, plain = create_token({"name": name, "expires_in_days": expires_days}, user)
         except ValidationError as exc:
-            _fail(str(exc))
+            fail(str(exc))
     click.echo(plain)
 
 

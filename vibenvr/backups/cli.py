@@ -10,7 +10,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from peewee import PeeweeException
 
-from ..db import db
+from ..cliutil import command_database, fail
 from ..settings.service import get_setting
 from ..templating import human_size
 from . import service
@@ -24,30 +24,20 @@ backup_cli = AppGroup("backup", help="Create, list, verify, restore and delete c
 FAILURES = (BackupError, BackupNotFound, BackupWriteError, InvalidBackupName, RestoreFailed, RestoreRefused)
 
 
-def _fail(message, lines=()):
-    click.echo(f"Error: {message}", err=True)
-    for line in lines:
-        click.echo(f"  - {line}", err=True)
-    raise SystemExit(1)
-
-
 def _run(work):
     """Run ``work`` with a database connection (closed again only if opened here); turn the engine's
     errors into messages and exit 1."""
-    opened = db.connect(reuse_if_open=True)
     try:
-        return work()
+        with command_database():
+            return work()
     except BackupError as exc:
-        _fail(exc.summary if len(exc.errors) > 1 else exc.errors[0], exc.errors if len(exc.errors) > 1 else ())
+        fail(exc.summary if len(exc.errors) > 1 else exc.errors[0], exc.errors if len(exc.errors) > 1 else ())
     except FAILURES as exc:
-        _fail(str(exc.args[0] if exc.args else exc))
+        fail(str(exc.args[0] if exc.args else exc))
     except PeeweeException as exc:
-        _fail(f"the database refused: {exc}; nothing was changed")
+        fail(f"the database refused: {exc}; nothing was changed")
     except OSError as exc:
-        _fail(f"{exc.strerror or exc}{f': {exc.filename}' if exc.filename else ''}")
-    finally:
-        if opened:
-            db.close()
+        fail(f"{exc.strerror or exc}{f': {exc.filename}' if exc.filename else ''}")
 
 
 def _describe(valid):
@@ -108,7 +98,7 @@ def restore(name_or_path, mode, sections, yes, force):
     what = "Replace the current configuration with" if mode == "replace" else "Merge into the current configuration"
     scope = f" (sections: {', '.join(sections)})" if sections else ""
     if not yes and not click.confirm(f"{what} this backup{scope}? A safety backup is written first.", default=False):
-        _fail("cancelled; nothing was changed")
+        fail("cancelled; nothing was changed")
     answer = _run(lambda: service.restore(valid, mode=mode, sections=list(sections) or None, force=force))
     counts = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in answer["counts"].items())
     click.echo(f"Restored: {counts}.")

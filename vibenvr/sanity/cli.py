@@ -5,7 +5,6 @@ automatic backup, 4 fallback refused (restore by hand), 5 not started, 2 usage.
 """
 
 import sys
-from contextlib import contextmanager
 
 import click
 from flask import current_app
@@ -13,7 +12,7 @@ from flask.cli import AppGroup
 
 from ..backups.pause import current_pause, end_pause
 from ..backups.service import clock
-from ..db import db
+from ..cliutil import command_database
 from ..timeutil import iso
 from .checks import CHECKS
 from .local import run_guarded
@@ -21,16 +20,6 @@ from .runner import select
 
 sanity_cli = AppGroup("sanity", help="Zero-trace sanity checks of this system's configuration.")
 NAMES = [name for name, _check in CHECKS]
-
-
-@contextmanager
-def _database():
-    opened = db.connect(reuse_if_open=True)
-    try:
-        yield
-    finally:
-        if opened:
-            db.close()
 
 
 @sanity_cli.command("run")
@@ -43,7 +32,7 @@ def run(only):
     3 restored from an automatic backup at most 60 minutes old, 4 fallback refused (a
     manual restore is needed; the report says which file), 5 not started (nothing changed).
     """
-    with _database():
+    with command_database():
         code, _report, _results = run_guarded(select(CHECKS, only), echo=click.echo)
     sys.exit(code)
 
