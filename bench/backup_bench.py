@@ -13,6 +13,7 @@ Floors: "create" = raw sqlite3 SELECT of the same tables, rows as dicts, json.du
 
 import argparse
 import datetime as dt
+import gc
 import hashlib
 import json
 import os
@@ -229,6 +230,8 @@ def main():
             doc["checksum"] = compute_checksum(doc)
             restore_document(validate_document(encode(doc)))
             rows = snapshot_rows(db_path)
+            gc.collect()
+            gc.freeze()  # the benchmark's own data is no work for the collector, in the floor or in VibeNVR
 
             created = []
 
