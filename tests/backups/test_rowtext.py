@@ -173,3 +173,8 @@ def test_canonical_stored_text_is_reused_as_it_is_even_beside_text_that_is_not()
     out = rowtext.column_texts(CAMERA_EXTRA, stored)
     assert out == [reference(json.loads(text)) for text in stored]
     assert [out[0], out[2], out[4]] == canonical and all(out[i] is stored[i] for i in (0, 2, 4))
+
+
+def test_an_int_too_long_to_convert_stops_the_export_as_before():
+    with pytest.raises(ValueError, match="limit"):
+        rowtext.column_texts(CAMERA_EXTRA, ["[" + "9" * 5000 + "]"])

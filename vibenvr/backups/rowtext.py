@@ -7,13 +7,13 @@ spliced in as it is when a check proves it canonical; any other stored text is p
 """
 
 import json
+import sys
 from json.encoder import encode_basestring
 
 from ..timeutil import iso
 
 dump = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 _scan = json.JSONDecoder().scan_once
-_INT_DIGITS = 4000  # longer ints go through int() and its digit limit, as before
 
 
 def time_out(value):
@@ -124,7 +124,8 @@ def _canonical_tokens(floats, ints, objects):
     object in strictly increasing order."""
     if any(float.__repr__(float(token)) != token for token in set(floats)):
         return False
-    if ints and ("-0" in ints or max(map(len, ints)) > _INT_DIGITS):
+    limit = sys.get_int_max_str_digits()  # a longer int goes through int() and its limit, as before
+    if ints and ("-0" in ints or (limit and max(map(len, ints)) > limit)):
         return False
     for pairs in objects:
         if len(pairs) > 1:
