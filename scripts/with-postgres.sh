@@ -25,7 +25,8 @@ if [ -z "$PGBIN" ]; then
 fi
 
 WORK=$(mktemp -d /tmp/vibenvr-pg.XXXXXX)
-PORT=${VIBENVR_TEST_PG_PORT:-55432}
+# A free port on 127.0.0.1, unless one is given (another server may hold any fixed one).
+PORT=${VIBENVR_TEST_PG_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 RUNAS=()
 if [ "$(id -u)" = 0 ]; then
   chown postgres "$WORK"
@@ -38,8 +39,12 @@ cleanup() {
 trap cleanup EXIT
 
 "${RUNAS[@]}" "$PGBIN/initdb" -D "$WORK/db" -U vibenvr --auth=trust -E UTF8 >/dev/null
-"${RUNAS[@]}" "$PGBIN/pg_ctl" -D "$WORK/db" -l "$WORK/log" -w \
-  -o "-p $PORT -k $WORK -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off" start >/dev/null
+if ! "${RUNAS[@]}" "$PGBIN/pg_ctl" -D "$WORK/db" -l "$WORK/log" -w \
+  -o "-p $PORT -k $WORK -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off" start >/dev/null; then
+  echo "PostgreSQL did not start; its log:" >&2
+  cat "$WORK/log" >&2
+  exit 1
+fi
 "${RUNAS[@]}" "$PGBIN/createdb" -h 127.0.0.1 -p "$PORT" -U vibenvr vibenvr_test
 
 export TEST_DATABASE_URL="postgresql://vibenvr@127.0.0.1:$PORT/vibenvr_test"
