@@ -13,6 +13,8 @@ class BadRequest(ValueError):
 
 def _depth_ok(text, limit=MAX_JSON_DEPTH):
     """Cheap pre-check so a 10,000-level document is refused before the parser recurses."""
+    if text.count("[") + text.count("{") <= limit:
+        return True  # too few brackets to nest deeper than the limit: skip the character scan
     depth, in_string, escaped = 0, False, False
     for char in text:
         if in_string:
