@@ -6,7 +6,7 @@ without JavaScript gets the page, and every such response says ``Vary: HX-Reques
 
 import re
 
-from flask import flash, make_response, redirect, render_template, url_for
+from flask import abort, flash, make_response, redirect, render_template, url_for
 
 from .http import BadRequest, is_htmx, parse_json
 from .validation import ConflictError, ValidationError
@@ -22,6 +22,14 @@ def render(page, fragment, status=200, **context):
     response = make_response(render_template(fragment if is_htmx() else page, **context), status)
     response.vary.add("HX-Request")
     return response
+
+
+def get_or_404(model, item_id, label):
+    """The row ``item_id`` of ``model``, or a 404 saying which ``label`` is missing."""
+    item = model.get_or_none(model.id == item_id)
+    if item is None:
+        abort(404, description=f"{label} {item_id} does not exist; it may have been deleted.")
+    return item
 
 
 def message_oob(category, text):

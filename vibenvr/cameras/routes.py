@@ -1,12 +1,12 @@
 """Camera pages: the list (viewers see the cameras they may see), create, edit and delete (admins)."""
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user
 
 from ..access import visible_camera_ids
 from ..auth.decorators import admin_required, login_required
 from ..models import Camera, Group
-from ..pages import FormErrors, after_delete, done, render, status_for
+from ..pages import FormErrors, after_delete, done, get_or_404, render, status_for
 from ..settings.service import get_setting
 from ..storage.service import list_profiles
 from ..validation import ConflictError, ValidationError
@@ -16,10 +16,7 @@ bp = Blueprint("cameras", __name__, url_prefix="/cameras")
 
 
 def _get(camera_id):
-    camera = Camera.get_or_none(Camera.id == camera_id)
-    if camera is None:
-        abort(404, description=f"Camera {camera_id} does not exist; it may have been deleted.")
-    return camera
+    return get_or_404(Camera, camera_id, "Camera")
 
 
 def _list_context():

@@ -1,13 +1,13 @@
 """Group pages: the list (viewers see the groups they may see), create, edit with cameras, delete (admins)."""
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user
 
 from ..access import visible_camera_ids, visible_group_ids
 from ..auth.decorators import admin_required, login_required
 from ..cameras.service import list_cameras
 from ..models import Group
-from ..pages import FormErrors, after_delete, done, form_ids, render, status_for
+from ..pages import FormErrors, after_delete, done, form_ids, get_or_404, render, status_for
 from ..validation import ConflictError, ValidationError
 from . import service
 
@@ -15,10 +15,7 @@ bp = Blueprint("groups", __name__, url_prefix="/groups")
 
 
 def _get(group_id):
-    group = Group.get_or_none(Group.id == group_id)
-    if group is None:
-        abort(404, description=f"Group {group_id} does not exist; it may have been deleted.")
-    return group
+    return get_or_404(Group, group_id, "Group")
 
 
 def _list_context():

@@ -1,11 +1,11 @@
 """Storage profile pages (admins only): list, create, edit, delete."""
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from peewee import fn
 
 from ..auth.decorators import admin_required
 from ..models import Camera, StorageProfile
-from ..pages import FormErrors, after_delete, done, form_number, render, status_for
+from ..pages import FormErrors, after_delete, done, form_number, get_or_404, render, status_for
 from ..validation import ConflictError, ValidationError
 from . import service
 
@@ -13,10 +13,7 @@ bp = Blueprint("storage", __name__, url_prefix="/storage")
 
 
 def _get(profile_id):
-    profile = StorageProfile.get_or_none(StorageProfile.id == profile_id)
-    if profile is None:
-        abort(404, description=f"Storage profile {profile_id} does not exist; it may have been deleted.")
-    return profile
+    return get_or_404(StorageProfile, profile_id, "Storage profile")
 
 
 def _camera_counts():

@@ -3,11 +3,12 @@
 Plain forms that post and redirect; errors re-render the page with the reasons inline.
 """
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user
 
 from ..auth.decorators import admin_required
 from ..models import Camera, Group, User
+from ..pages import get_or_404
 from ..validation import ConflictError, ValidationError
 from . import service
 
@@ -15,10 +16,7 @@ bp = Blueprint("users", __name__, url_prefix="/users")
 
 
 def _get(user_id):
-    user = User.get_or_none(User.id == user_id)
-    if user is None:
-        abort(404, description=f"user {user_id} does not exist")
-    return user
+    return get_or_404(User, user_id, "User")
 
 
 def _checked(name):
