@@ -8,7 +8,7 @@ CHROMIUM := /usr/lib/chromium/chromium
 HOST ?= $(or $(VIBENVR_HOST),127.0.0.1)
 PORT ?= $(or $(VIBENVR_PORT),8000)
 
-.PHONY: run test lint deps dev-deps chromium bench clean
+.PHONY: run test check lint deps dev-deps chromium bench clean
 
 run: deps
 	$(BIN)/flask --app app run --host $(HOST) --port $(PORT)
@@ -44,6 +44,11 @@ chromium:
 
 lint: dev-deps
 	$(BIN)/ruff check .
+
+# The inner loop: ruff and every test that needs neither a browser nor a slow real server, stopping at
+# the first failure. `make test` is what CI runs.
+check: deps dev-deps lint
+	$(BIN)/python -m pytest -q -x -p no:cacheprovider -m "not browser and not slow" $(PYTEST_ARGS)
 
 # The whole suite with coverage (browser tests included), the backup core's coverage floor, then the
 # database tests again on a throwaway PostgreSQL server (scripts/with-postgres.sh).
