@@ -1,12 +1,14 @@
 """VibeNVR Config: the configuration service of the VibeNVR network video recorder."""
 
 import logging
+import os
+import sys
 from pathlib import Path
 
 from flask import Flask
 
 from . import db, errors
-from .config import build_config, load_secret_key, prepare_data_dir
+from .config import DataFolderError, build_config, load_secret_key, prepare_data_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 HTMX_FILE = ROOT / "static" / "vendor" / "htmx.min.js"
@@ -26,9 +28,12 @@ def create_app(test_config=None):
             f"{HTMX_FILE} is missing. Run `make run` (or `npm ci` and copy "
             "node_modules/htmx.org/dist/htmx.min.js to static/vendor/) to install the front-end files."
         )
-    prepare_data_dir(app.config["DATA_DIR"], app.config["BACKUP_DIR"], app.config["DATABASE_URL"])
-    if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = load_secret_key(app.config["DATA_DIR"])
+    try:
+        prepare_data_dir(app.config["DATA_DIR"], app.config["BACKUP_DIR"], app.config["DATABASE_URL"])
+        if not app.config.get("SECRET_KEY"):
+            app.config["SECRET_KEY"] = load_secret_key(app.config["DATA_DIR"])
+    except DataFolderError as exc:
+        _refuse_to_start(exc)
 
     db.init_app(app)
     from .settings.service import clear_cache
@@ -44,6 +49,15 @@ def create_app(test_config=None):
 
     scheduler.init_app(app)  # automatic backups: a thread in serving processes, one per data folder
     return app
+
+
+def _refuse_to_start(exc):
+    """A terminal command (``flask …``) says why in one line, with no traceback; a server logs it and stops."""
+    if os.environ.get("FLASK_RUN_FROM_CLI") == "true":
+        print(f"Error: {exc}", file=sys.stderr)
+        raise SystemExit(1)
+    logging.getLogger("vibenvr").error("%s", exc)
+    raise exc
 
 
 def _register_blueprints(app):

@@ -1,12 +1,21 @@
 """Configuration: defaults, then the environment, then a test mapping, in that order and in one place."""
 
+import logging
 import os
+import pwd
 import secrets
+import stat
 from pathlib import Path
 
 from .fsutil import create_once
 
 APP_VERSION = "2.0.0"
+
+log = logging.getLogger("vibenvr.config")
+
+
+class DataFolderError(RuntimeError):
+    """The data folder (or a secret in it) is readable by others and this process cannot make it private."""
 
 
 def _env_flag(name, default):
@@ -65,8 +74,10 @@ def build_config(test_config=None):
 def prepare_data_dir(data_dir, backup_dir, database_url=None):
     """Create the data folder (private when we create it), the private backups folder, and an empty
     SQLite file with mode 0600: the database holds password hashes and 2FA secrets, and SQLite gives its
-    -wal and -shm files the database file's mode."""
+    -wal and -shm files the database file's mode. An existing folder or SQLite file open to other users
+    is tightened (and the log says so); DataFolderError when this process cannot (not the owner)."""
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private(data_dir, 0o700, "data folder")
     backup_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(backup_dir, 0o700)
     if database_url and database_url.startswith("sqlite:///"):
@@ -74,6 +85,48 @@ def prepare_data_dir(data_dir, backup_dir, database_url=None):
         if str(path) != ":memory:" and not path.exists():
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        if str(path) != ":memory:":
+            for companion in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+                make_private(companion, 0o600, "database file")
+
+
+def make_private(path, mode, what):
+    """Give ``path`` exactly ``mode`` when it is looser (group or others may read it); log the change.
+
+    A missing file is left alone. DataFolderError, naming the file and the command to run, when the
+    mode cannot be changed (another user owns it, a read-only file system)."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return
+    current = stat.S_IMODE(info.st_mode)
+    if not current & 0o077:
+        return
+    try:
+        os.chmod(path, mode)
+    except OSError as exc:
+        raise DataFolderError(_cannot_tighten(path, current, mode, what, info, exc)) from None
+    log.warning("the %s %s had mode %04o, open to other users; tightened it to %04o (the data folder holds "
+                "password hashes, 2FA secrets and the session key)", what, path, current, mode)
+
+
+def _cannot_tighten(path, current, mode, what, info, exc):
+    me = os.geteuid()
+    if info.st_uid != me:
+        how = (f"it belongs to {_user(info.st_uid)}, and this process runs as {_user(me)}. As its owner or root, "
+               f"run `chmod {mode:o} {path}` (or `chown -R {me} {path.parent if path.is_file() else path}` so that "
+               "this user owns the data folder), then start again")
+    else:
+        how = f"{exc.strerror or exc}. Run `chmod {mode:o} {path}` where that is possible, then start again"
+    return (f"The {what} {path} has mode {current:04o}, open to other users, and cannot be made private "
+            f"({mode:04o}): {how}. VibeNVR Config does not start with its secrets readable by others.")
+
+
+def _user(uid):
+    try:
+        return f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
+    except KeyError:
+        return f"uid {uid}"
 
 
 def load_secret_key(data_dir):
@@ -83,5 +136,5 @@ def load_secret_key(data_dir):
         # Link a finished temporary file into place: two workers starting at once
         # agree on one key, and nobody ever reads a half-written one.
         create_once(path, secrets.token_hex(32))
-    os.chmod(path, 0o600)
+    make_private(path, 0o600, "secret key file")
     return path.read_text().strip()
