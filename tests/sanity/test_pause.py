@@ -3,6 +3,7 @@ the HTTP script uses, and ``flask --app app sanity resume``."""
 
 import datetime as dt
 import json
+import re
 import threading
 
 import pytest
@@ -117,3 +118,30 @@ def test_sanity_resume_ends_a_pause(app, runner, clock):
     result = runner.invoke(args=["sanity", "resume"])
     assert result.exit_code == 0 and "resumed (they were paused until 2026-11-29T13:00:00Z by a failed run)" in result.output
     assert paused_until(app.config["DATA_DIR"], clock()) is None
+
+
+def test_the_backup_status_api_shows_an_active_pause_and_who_set_it(app, api, clock):
+    answer = api.get("/api/backups/status").get_json()
+    assert answer["paused_until"] is None and answer["paused_by"] is None
+    assert api.post("/api/sanity/pause", json={"minutes": 30, "by": "refactoring_sanity.py on nvr1"}).status_code == 201
+    answer = api.get("/api/backups/status").get_json()
+    assert answer["paused_until"] == iso(T0 + 30 * MIN) and answer["paused_by"] == "refactoring_sanity.py on nvr1"
+    clock.advance(minutes=30)  # the pause has ended by itself
+    answer = api.get("/api/backups/status").get_json()
+    assert answer["paused_until"] is None and answer["paused_by"] is None
+
+
+def test_system_backups_shows_an_active_pause_until_when_and_by_whom(app, admin_client, clock):
+    update_settings({"backup_auto_enabled": True})
+    html = admin_client.get("/settings/backups").text
+    assert 'data-status="paused"' not in html and '<span class="badge badge-green">On</span>' in html
+    start_pause(app.config["DATA_DIR"], clock(), "flask sanity run")
+    html = admin_client.get("/settings/backups/status", headers={"HX-Request": "true"}).text
+    assert '<span class="badge badge-amber">Paused</span>' in html
+    notice = html[html.index('data-status="paused"'):]
+    notice = " ".join(re.sub(r"<[^>]+>", "", notice[notice.index(">") + 1:notice.index("</p>")]).split())
+    assert notice == ("Automatic backups are paused until 2026-11-29 13:00 (in 1 hour) by flask sanity run, for a "
+                      "zero-trace sanity check: none is taken while it runs. They resume by themselves then, or at "
+                      "once with flask --app app sanity resume.")
+    end_pause(app.config["DATA_DIR"])
+    assert 'data-status="paused"' not in admin_client.get("/settings/backups").text

@@ -24,6 +24,8 @@ def test_the_api_reports_the_status(app, rules, api):
         "last_success": {"name": "vibe_backup_auto_20261129_120000.json", "at": iso(T0)},
         "last_failure": None,
         "next_run": iso(T0 + 12 * H),
+        "paused_until": None,
+        "paused_by": None,
     }
 
 

@@ -7,9 +7,11 @@ from ..auth.decorators import admin_required
 from ..errors import render_error
 from ..http import BadRequest, is_htmx, json_body
 from ..settings.service import get_settings
+from ..timeutil import iso
 from . import service
 from .errors import BackupError, BackupNotFound, BackupWriteError, InvalidBackupName, RestoreFailed, RestoreRefused
 from .format import export_bytes
+from .pause import current_pause
 from .status import read_status
 from .web import download_response, sign_out_if_no_longer_admin
 
@@ -32,11 +34,14 @@ def create():
 @admin_required
 def status():
     settings = get_settings()
+    pause = current_pause(current_app.config["DATA_DIR"], service.clock())
     return jsonify({
         "enabled": settings["backup_auto_enabled"],
         "frequency_hours": settings["backup_auto_frequency_hours"],
         "retention": settings["backup_auto_retention"],
         **read_status(current_app.config["DATA_DIR"]),
+        "paused_until": iso(pause.until) if pause else None,  # a sanity run holds automatic backups back
+        "paused_by": pause.by if pause else None,
     })
 
 

@@ -14,6 +14,7 @@ from ..templating import relative_time
 from ..timeutil import parse_iso
 from . import service
 from .format import SECTIONS
+from .pause import current_pause
 from .status import read_status
 from .store import SAFETY_KEEP
 
@@ -118,6 +119,7 @@ def automatic_status():
         "next_run": next_run,
         "has_run": bool(success or failure),
         "scheduler_off": not current_app.config.get("SCHEDULER_ENABLED"),
+        "pause": current_pause(current_app.config["DATA_DIR"], service.clock()),  # a sanity run in progress
     }
 
 
