@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from . import db, errors
 from .config import DataFolderError, build_config, load_secret_key, prepare_data_dir
@@ -22,6 +23,7 @@ def create_app(test_config=None):
         static_folder=str(ROOT / "static"),
     )
     app.config.from_mapping(build_config(test_config))
+    app.url_map.converters["int"] = DatabaseId  # <int:id> beyond the database's range is a 404
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not HTMX_FILE.exists() and not app.config.get("SKIP_ASSET_CHECK"):
         raise RuntimeError(
@@ -58,6 +60,15 @@ def _refuse_to_start(exc):
         raise SystemExit(1)
     logging.getLogger("vibenvr").error("%s", exc)
     raise exc
+
+
+class DatabaseId(IntegerConverter):
+    """``<int:…>`` limited to what a database id can be (SPEC §12): a larger number matches no route, so
+    it answers 404 instead of overflowing the database driver."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def _register_blueprints(app):

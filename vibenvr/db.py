@@ -1,10 +1,10 @@
 """The database: a Peewee proxy bound from configuration, per-request connections, table creation."""
 
-import json
-
 from flask import g
 from peewee import DatabaseProxy, TextField
 from playhouse.db_url import connect
+
+from . import strictjson
 
 db = DatabaseProxy()
 
@@ -16,23 +16,20 @@ SQLITE_PRAGMAS = {
 }
 
 
-# json.dumps with these options would build a new encoder per value; a restore stores thousands.
-# The text is canonical (SPEC §4: sorted keys, no spaces, UTF-8 as is), so a backup can copy it as it is.
-_encode_json = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
-
-
 class JSONField(TextField):
-    """A JSON value stored as text in canonical form, the same on SQLite and PostgreSQL."""
+    """A JSON value stored as text in canonical form (SPEC §4: sorted keys, no spaces, UTF-8 as is), so a
+    backup can copy it as it is; the same on SQLite and PostgreSQL. Read and written by the one strict
+    parser and encoder (SPEC §12): NaN or infinity is never stored, nor read back as a number."""
 
     def db_value(self, value):
         if value is None:
             return None
-        return _encode_json(value)
+        return strictjson.dumps(value)
 
     def python_value(self, value):
         if value is None:
             return None
-        return json.loads(value)
+        return strictjson.loads(value, max_depth=None)
 
 
 def open_database(url):

@@ -4,39 +4,17 @@ import json
 
 from flask import jsonify, request
 
-MAX_JSON_DEPTH = 64
+from . import strictjson
+from .validation import FieldError, ValidationError
 
 
 class BadRequest(ValueError):
     """The request body cannot be used at all (not JSON, too deep, not an object)."""
 
 
-def _depth_ok(text, limit=MAX_JSON_DEPTH):
-    """Cheap pre-check so a 10,000-level document is refused before the parser recurses."""
-    if text.count("[") + text.count("{") <= limit:
-        return True  # too few brackets to nest deeper than the limit: skip the character scan
-    depth, in_string, escaped = 0, False, False
-    for char in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            if depth > limit:
-                return False
-        elif char in "]}":
-            depth -= 1
-    return True
-
-
-def parse_json(data, what="the body", max_depth=MAX_JSON_DEPTH):
-    """Parse ``data`` (bytes or str) as JSON; raise BadRequest with a readable reason."""
+def parse_json(data, what="the body", max_depth=strictjson.MAX_DEPTH):
+    """Parse ``data`` (bytes or str) as strict JSON (SPEC §12). Unusable text raises BadRequest (400); NaN,
+    infinities and lone surrogates raise ValidationError (422) naming the field that holds them."""
     if isinstance(data, bytes):
         try:
             data = data.decode("utf-8")
@@ -44,14 +22,15 @@ def parse_json(data, what="the body", max_depth=MAX_JSON_DEPTH):
             raise BadRequest(f"{what} is not valid UTF-8 (byte {exc.start})") from None
     if not data.strip():
         raise BadRequest(f"{what} is empty; send a JSON object")
-    if not _depth_ok(data, max_depth):
-        raise BadRequest(f"{what} is nested more than {max_depth} levels deep")
     try:
-        return json.loads(data)
-    except RecursionError:
-        raise BadRequest(f"{what} is nested too deeply") from None
+        return strictjson.loads(data, max_depth)
     except json.JSONDecodeError as exc:
         raise BadRequest(f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except strictjson.StrictJSONError as exc:
+        if exc.field is None:
+            raise BadRequest(strictjson.describe(exc, what)) from None
+        # JSON in shape, with a value strict JSON refuses: invalid content, named by field (422)
+        raise ValidationError([FieldError(exc.field, exc.reason)]) from None
 
 
 def json_body(required=True):

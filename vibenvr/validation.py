@@ -10,6 +10,8 @@ import re
 import string
 from urllib.parse import urlsplit
 
+from . import strictjson
+
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 STREAM_SCHEMES = ("rtsp", "rtsps", "http", "https")
 MAX_POLYGONS = 32
@@ -67,6 +69,8 @@ def text(max_length=200, required=False, strip=True):
             raise FieldError(field, f"must be at most {max_length} characters")
         if _CONTROL.search(value):
             raise FieldError(field, "must not contain control characters")
+        if strictjson.has_surrogate(value):
+            raise FieldError(field, "holds a lone UTF-16 surrogate (such as \\ud800), which is not text")
         return value
 
     return check
@@ -135,12 +139,15 @@ def id_list(value, field):
 
 
 def json_object(max_bytes=65536):
-    def check(value, field):
-        import json
+    """A JSON object that strict JSON can hold (SPEC §12: finite numbers, real text, bounded depth)."""
 
+    def check(value, field):
         if not isinstance(value, dict):
             raise FieldError(field, "must be a JSON object")
-        if len(json.dumps(value)) > max_bytes:
+        problem = strictjson.find_problem(value, where=field)
+        if problem:
+            raise FieldError(*problem)
+        if len(strictjson.dumps(value).encode("utf-8")) > max_bytes:
             raise FieldError(field, f"must be at most {max_bytes} bytes of JSON")
         return value
 

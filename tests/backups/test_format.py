@@ -204,7 +204,7 @@ def test_the_admin_label_uses_the_username_and_codes_their_owner(rich):
     (b"", "is empty"),
     ("   ", "is empty"),
     (b"\xff\xfe{}", "is not UTF-8 text (byte 0xff at position 0)"),
-    (b'{"a": NaN}', "NaN is not allowed"),
+    (b'{"a": NaN}', "a is NaN; only finite numbers are allowed"),
     (b"[1,2", "looks truncated"),
 ])
 def test_parse_errors_are_400_and_readable(data, message):

@@ -13,6 +13,7 @@ import json
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from .. import strictjson
 from ..config import APP_VERSION
 from ..db import db
 from ..timeutil import iso, parse_iso, utcnow
@@ -207,10 +208,6 @@ def _read_document(kind, now, app_version):
 # --- validation ----------------------------------------------------------------------------------
 
 
-def _reject_constant(name):
-    raise ValueError(f"{name} is not allowed in JSON")
-
-
 def parse_bytes(data, source="the file"):
     """Parse bytes or text into a JSON value; raise BackupError(status=400) saying what is wrong."""
     if isinstance(data, bytes | bytearray):
@@ -224,16 +221,15 @@ def parse_bytes(data, source="the file"):
     if not data.strip():
         raise BackupError([f"{source} is empty; a backup is a JSON object"], status=400)
     try:
-        return json.loads(data, parse_constant=_reject_constant)
-    except RecursionError:
-        raise BackupError([f"{source} is nested too deeply to be a backup"], status=400) from None
+        return strictjson.loads(data, max_depth=None)  # deep nesting ends in the parser's RecursionError
     except json.JSONDecodeError as exc:
         ended = exc.pos >= len(data.rstrip()) or exc.msg.startswith("Unterminated string")
         hint = "; the file looks truncated" if ended else ""
         raise BackupError([f"{source} is not valid JSON: {exc.msg} (line {exc.lineno} column {exc.colno}){hint}"],
                           status=400) from None
-    except ValueError as exc:
-        raise BackupError([f"{source} is not valid JSON: {exc}"], status=400) from None
+    except strictjson.StrictJSONError as exc:
+        message = str(exc).replace("is nested too deeply", "is nested too deeply to be a backup")
+        raise BackupError([strictjson.describe(message, source)], status=400) from None
 
 
 def validate_document(data, source="upload"):

@@ -7,8 +7,8 @@ and a report of what was mapped, kept and dropped. The document then goes throug
 """
 
 import datetime as dt
-import json
 
+from .. import strictjson
 from ..settings.registry import SETTINGS, coerce
 from ..timeutil import iso, parse_iso
 from ..validation import WEEKDAYS, FieldError, schedule
@@ -152,8 +152,13 @@ def _polygons(value, label, report):
     if value in (None, "", "[]"):
         return []
     try:
-        items = json.loads(value) if isinstance(value, str) else value
+        items = strictjson.loads(value) if isinstance(value, str) else value
         polygons = [item["points"] if isinstance(item, dict) else item for item in items]
+    except strictjson.StrictJSONError as exc:
+        if exc.field is None:  # nested far deeper than any polygon: refuse the file rather than guess
+            raise BackupError([f"{label} {exc}; a mask is a list of polygons"]) from None
+        report.add(f"{label}: dropped, not readable as polygons ({exc})")
+        return []
     except (ValueError, TypeError, KeyError):
         report.add(f"{label}: dropped, not readable as polygons")
         return []

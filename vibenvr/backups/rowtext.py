@@ -10,10 +10,11 @@ import json
 import sys
 from json.encoder import encode_basestring
 
+from .. import strictjson
 from ..timeutil import iso
 
-dump = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
-_scan = json.JSONDecoder().scan_once
+dump = strictjson.dumps  # refuses NaN and infinities (SPEC §12)
+_scan = json.JSONDecoder(parse_constant=strictjson.refuse_constant).scan_once
 
 
 def time_out(value):
@@ -30,11 +31,13 @@ def json_out(value):
     per-call cost of ``json.loads`` would dominate a large export. Anything unusual goes to loads."""
     if value is None:
         return None
+    if strictjson.may_need_strict_parse(value):
+        return strictjson.loads(value, max_depth=None)
     try:
         parsed, end = _scan(value, 0)
     except (StopIteration, ValueError):
-        return json.loads(value)  # raises the readable error
-    return parsed if end == len(value) else json.loads(value)
+        return strictjson.loads(value, max_depth=None)  # raises the readable error
+    return parsed if end == len(value) else strictjson.loads(value, max_depth=None)
 
 
 # --- one value: the text json.dumps gives -----------------------------------------------------------
@@ -107,8 +110,8 @@ def _json_texts(stored):
 
 def _token_scanner(floats, ints, objects):
     """A JSON scanner that only collects the spelling of numbers and the key-value pairs of objects."""
-    return json.JSONDecoder(parse_float=floats.append, parse_int=ints.append,
-                            object_pairs_hook=objects.append).scan_once
+    return json.JSONDecoder(parse_float=floats.append, parse_int=ints.append, object_pairs_hook=objects.append,
+                            parse_constant=strictjson.refuse_constant).scan_once
 
 
 def _parses_whole(scan, text):
