@@ -1,8 +1,9 @@
 """Idle cost of the automatic-backup scheduler: CPU seconds its threads use over a minute of waiting.
 
 Two app instances share one fresh data folder, as two gunicorn workers do: one holds the lock (it
-re-reads the settings every minute), the other retries the lock every 30 seconds. Automatic backups
-are on and the startup backup is done before the measurement starts, so the minute measured is idle.
+reads the change mark every second and re-reads the settings every minute), the other retries the lock
+every 30 seconds. Automatic backups are on and the startup backup is done before the measurement
+starts, so the minute measured is idle.
 
     .venv/bin/python bench/scheduler_idle.py [--seconds 61]
 """

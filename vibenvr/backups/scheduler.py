@@ -2,8 +2,10 @@
 
 One scheduler per data folder: the process holding ``<data>/scheduler.lock`` (a non-blocking fcntl
 lock) runs the job; the others retry every 30 seconds, so when the holder dies another process takes
-over within a minute. The job runs once a minute, and at once when a signal says the settings or the
-whole configuration changed; ``AutoBackups.tick`` decides whether a backup is due.
+over within a minute. The job runs once a minute, and at once when the settings or the whole
+configuration changed: a signal in this process, or the change mark (``changes.py``) that every process,
+terminal commands included, bumps and the holder reads every second. ``AutoBackups.tick`` decides
+whether a backup is due.
 """
 
 import atexit
@@ -12,21 +14,25 @@ import fcntl
 import logging
 import os
 import threading
+import time
 import weakref
 from pathlib import Path
 
 import click
 import schedule
+from flask import current_app, has_app_context
 from flask.cli import get_debug_flag
 from werkzeug.serving import is_running_from_reloader
 
 from ..signals import config_restored, settings_changed
 from .autobackup import WATCHED_KEYS, AutoBackups
+from .changes import bump, read_mark
 
 log = logging.getLogger("vibenvr.backups.scheduler")
 
 LOCK_NAME = "scheduler.lock"
-TICK_SECONDS = 60  # the holder re-reads the settings at least this often
+TICK_SECONDS = 60  # the holder re-reads the settings at least this often (a change written straight in SQL)
+CHECK_SECONDS = 1  # the holder reads the change mark this often
 RETRY_SECONDS = 30  # a process without the lock tries again this often
 STOP_TIMEOUT = 30  # how long shutdown waits for a backup in progress
 
@@ -81,12 +87,15 @@ class FolderLock:
 class BackupScheduler:
     """The thread that runs automatic backups for one app while this process holds the folder lock."""
 
-    def __init__(self, app, clock=None, tick_seconds=None, retry_seconds=None, **rules):
+    def __init__(self, app, clock=None, tick_seconds=None, retry_seconds=None, check_seconds=None, **rules):
         self.app = app
         self.clock = clock
         self.rules = rules  # extra AutoBackups arguments (tests inject a store or a backup function)
         self.tick_seconds = tick_seconds or app.config.get("SCHEDULER_TICK_SECONDS", TICK_SECONDS)
         self.retry_seconds = retry_seconds or app.config.get("SCHEDULER_RETRY_SECONDS", RETRY_SECONDS)
+        self.check_seconds = check_seconds or app.config.get("SCHEDULER_CHECK_SECONDS", CHECK_SECONDS)
+        self.data_dir = app.config["DATA_DIR"]
+        self._mark = None  # the change mark last seen
         self.lock = FolderLock(Path(app.config["DATA_DIR"]) / LOCK_NAME)
         self.scheduler = schedule.Scheduler()  # our own, never the module-global one
         self.jobs = None  # AutoBackups, made each time this process takes the lock
@@ -175,6 +184,7 @@ class BackupScheduler:
                          "takes over if it stops", self.lock.holder_pid() or "?", self.lock.path)
             return False
         log.info("process %d runs the automatic backups of %s", os.getpid(), self.app.config["DATA_DIR"])
+        self._mark = read_mark(self.data_dir)  # the boot tick reads the settings as they are now
         self.jobs = AutoBackups(self.app, clock=self.clock, **self.rules)
         self.scheduler.clear()
         self._job = self.scheduler.every(self.tick_seconds).seconds.do(self._tick)
@@ -196,11 +206,30 @@ class BackupScheduler:
             self._ticked.notify_all()
 
     def _wait(self, seconds):
-        """Sleep until ``seconds`` pass, a signal wakes us, or we are stopped; True when woken."""
-        woken = self._wake.wait(seconds)
-        if woken:
-            self._wake.clear()
-        return woken
+        """Sleep until ``seconds`` pass, a signal wakes us, we are stopped, or (while we hold the lock)
+        another process marks a change, seen within ``check_seconds``; True when woken."""
+        deadline = time.monotonic() + seconds
+        while True:
+            remaining = max(deadline - time.monotonic(), 0)
+            watching = self.leading.is_set()
+            step = min(remaining, self.check_seconds) if watching else remaining
+            if self._wake.wait(step):
+                self._wake.clear()
+                return True
+            if watching and self._marked():
+                if self.jobs is not None:
+                    self.jobs.replan = True  # as the signals ask in the process that made the change
+                return True
+            if step >= remaining:
+                return False
+
+    def _marked(self):
+        """Whether the change mark differs from the one last seen (one small read)."""
+        mark = read_mark(self.data_dir)
+        if mark == self._mark:
+            return False
+        self._mark = mark
+        return True
 
     def _idle_seconds(self):
         idle = self.scheduler.idle_seconds
@@ -225,6 +254,7 @@ class BackupScheduler:
     def _replan(self):
         if self.jobs is not None:
             self.jobs.replan = True
+        self._mark = read_mark(self.data_dir)  # this process's own mark (bumped first) needs no second pass
         self._wake.set()
 
 
@@ -255,7 +285,10 @@ def is_serving_process():
 
 
 def init_app(app):
-    """Start the scheduler when this process should run one; stop it cleanly at exit."""
+    """Mark changes for the scheduler in every process; start the scheduler when this process should run
+    one; stop it cleanly at exit."""
+    settings_changed.connect(_mark_settings_changed)  # once: connecting the same function again is a no-op
+    config_restored.connect(_mark_config_restored)
     app.extensions["backup_scheduler"] = None
     if not should_start(app):
         return None
@@ -263,6 +296,26 @@ def init_app(app):
     app.extensions["backup_scheduler"] = scheduler
     atexit.register(_stop_at_exit, weakref.ref(scheduler))
     return scheduler
+
+
+def _mark_settings_changed(sender, keys=(), **extra):
+    if WATCHED_KEYS & set(keys or ()) and has_app_context():
+        _mark(current_app.config["DATA_DIR"])
+
+
+def _mark_config_restored(sender, **extra):
+    config = getattr(sender, "config", None) or (current_app.config if has_app_context() else None)
+    if config is not None:
+        _mark(config["DATA_DIR"])
+
+
+def _mark(data_dir):
+    """Tell the scheduler of this data folder, in whichever process it runs; a failure only delays it."""
+    try:
+        bump(data_dir)
+    except OSError as exc:
+        log.warning("could not write the change mark in %s (%s); the scheduler sees the change within a "
+                    "minute instead", data_dir, exc.strerror or exc)
 
 
 def _stop_at_exit(ref):
