@@ -4,9 +4,73 @@ No Flask here, so crash tests can drive the callers from a bare subprocess.
 """
 
 import contextlib
+import errno
 import os
 import secrets
+import stat
 from pathlib import Path
+
+#: What a full disk is called in messages (SPEC §12: a full disk answers 507 with the message of §5).
+DISK_FULL = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is exhausted"}
+_FILE_TYPES = {stat.S_IFDIR: "a folder", stat.S_IFLNK: "a symbolic link", stat.S_IFIFO: "a named pipe (FIFO)",
+               stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device"}
+
+
+class NotRegularFile(OSError):
+    """``path`` is a FIFO, socket, device, folder or symbolic link: it was not opened (or not read)."""
+
+    def __init__(self, path, what):
+        super().__init__(errno.EINVAL, f"{what}, not a regular file", str(path))
+        self.what = what
+
+
+def file_type(mode):
+    """None for a regular file; otherwise what it is ("a named pipe (FIFO)", "a symbolic link", …)."""
+    if stat.S_ISREG(mode):
+        return None
+    return _FILE_TYPES.get(stat.S_IFMT(mode), "not a regular file")
+
+
+def read_regular_file(path, follow_symlinks=False):
+    """The bytes of ``path``, which must be a regular file; nothing else is ever opened or read.
+
+    A FIFO would block the reader for ever and opening a device can have effects, so the type is checked
+    before opening (without following a link unless asked), and again on the open descriptor, opened
+    non-blocking and without following links, in case the file was swapped in between.
+    """
+    what = file_type(os.stat(path, follow_symlinks=follow_symlinks).st_mode)
+    if what:
+        raise NotRegularFile(path, what)
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | (0 if follow_symlinks else os.O_NOFOLLOW)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENXIO):  # became a link, or a socket, since the check
+            raise NotRegularFile(path, "a symbolic link" if exc.errno == errno.ELOOP else "a socket") from None
+        raise
+    with os.fdopen(fd, "rb") as handle:
+        what = file_type(os.fstat(fd).st_mode)
+        if what:
+            raise NotRegularFile(path, what)
+        os.set_blocking(fd, True)
+        return handle.read()
+
+
+def disk_full_reason(exc):
+    """"the disk is full" (or the quota) when ``exc`` or its cause is a full disk; None otherwise.
+
+    Covers ENOSPC/EDQUOT from any write, SQLite's "database or disk is full" and PostgreSQL's disk_full.
+    """
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and exc.errno in DISK_FULL:
+            return DISK_FULL[exc.errno]
+        if "database or disk is full" in str(exc) or "53100" in (getattr(exc, "pgcode", None),
+                                                                 getattr(exc, "sqlstate", None)):
+            return "the disk is full"
+        exc = exc.__cause__ or exc.__context__
+    return None
 
 
 def write_all(fd, data):

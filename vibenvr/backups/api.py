@@ -21,7 +21,8 @@ bp = Blueprint("backups_api", __name__, url_prefix="/api")
 @bp.get("/backups")
 @admin_required
 def list_backups():
-    return jsonify({"backups": [entry.to_dict() for entry in service.get_store().list()]})
+    """Every backup, newest first; files that cannot be used carry ``unusable`` (why) and maybe ``rename_to``."""
+    return jsonify({"backups": [entry.to_dict() for entry in service.get_store().list(unusable=True)]})
 
 
 @bp.post("/backups")

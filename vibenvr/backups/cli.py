@@ -57,8 +57,8 @@ def create():
 @backup_cli.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print the list as JSON, as GET /api/backups does.")
 def list_backups(as_json):
-    """List the backups, newest first."""
-    entries = _run(lambda: service.get_store().list())
+    """List the backups, newest first (files that cannot be used too, with why)."""
+    entries = _run(lambda: service.get_store().list(unusable=True))
     if as_json:
         click.echo(json.dumps({"backups": [e.to_dict() for e in entries]}, indent=2))
         return
@@ -68,7 +68,9 @@ def list_backups(as_json):
     width = max(len(e.name) for e in entries)
     for e in entries:
         made = e.created_at.strftime("%Y-%m-%d %H:%M:%S")
-        click.echo(f"{e.name:<{width}}  {e.kind:<8}  {made} UTC  {human_size(e.size_bytes):>9}")
+        kind = "unusable" if e.unusable else e.kind
+        line = f"{e.name:<{width}}  {kind:<8}  {made} UTC  {human_size(e.size_bytes):>9}"
+        click.echo(f"{line}  {e.unusable}" if e.unusable else line)
 
 
 @backup_cli.command("verify")

@@ -1,5 +1,7 @@
 """The backup engine's errors: each carries a message a person can act on, and the HTTP status it maps to."""
 
+from ..fsutil import disk_full_reason
+
 
 class BackupError(ValueError):
     """A backup file cannot be used. ``errors`` lists every problem found (section, item, field)."""
@@ -30,10 +32,24 @@ class BackupNotFound(LookupError):
     status = 404
 
 
-class BackupWriteError(OSError):
-    """A backup file could not be written (disk full, permissions); nothing was left behind."""
+class UnusableBackup(BackupNotFound):
+    """The name is there but is no backup file: a FIFO, socket, device, folder or unreadable file (HTTP 422).
 
-    status = 500
+    Listed as unusable; never opened or read.
+    """
+
+    status = 422
+
+
+class BackupWriteError(OSError):
+    """A backup file could not be written (disk full, permissions); nothing was left behind.
+
+    HTTP 507 when the disk is full (SPEC §12), 500 otherwise.
+    """
+
+    @property
+    def status(self):
+        return 507 if disk_full_reason(self.__cause__) else 500
 
 
 class RestoreRefused(ValueError):
@@ -43,6 +59,11 @@ class RestoreRefused(ValueError):
 
 
 class RestoreFailed(RuntimeError):
-    """The database refused the restore; the transaction was rolled back and nothing changed."""
+    """The database refused the restore; the transaction was rolled back and nothing changed.
 
-    status = 500
+    HTTP 507 when the database's disk is full, 500 otherwise.
+    """
+
+    @property
+    def status(self):
+        return 507 if disk_full_reason(self.__cause__) else 500

@@ -19,9 +19,10 @@ from .status import read_status
 from .store import SAFETY_KEEP
 
 PER_PAGE = 50
-KIND_LABELS = {"auto": "Automatic", "manual": "Manual", "imported": "Imported", "safety": "Safety", "other": "Other"}
+KIND_LABELS = {"auto": "Automatic", "manual": "Manual", "imported": "Imported", "safety": "Safety", "other": "Other",
+               "unusable": "Unusable"}
 KIND_BADGES = {"auto": "badge-blue", "manual": "badge-green", "imported": "badge-purple", "safety": "badge-amber",
-               "other": "badge-grey"}
+               "other": "badge-grey", "unusable": "badge-red"}
 SECTION_LABELS = {
     "settings": "Settings", "storage_profiles": "Storage profiles", "cameras": "Cameras", "groups": "Groups",
     "associations": "Cameras in groups", "users": "Users", "api_tokens": "API tokens",
@@ -68,13 +69,18 @@ def page_number(value):
     return int(text) if text.isdigit() and len(text) < 7 else 1
 
 
+def category(entry):
+    """What the page files an entry under: its kind, or "unusable" (a FIFO, a name the API cannot address, …)."""
+    return "unusable" if entry.unusable else entry.kind
+
+
 def listing(page=1, kind=""):
-    entries = service.get_store().list()
-    by_kind = Counter(entry.kind for entry in entries)
+    entries = service.get_store().list(unusable=True)
+    by_kind = Counter(category(entry) for entry in entries)
     total_size = sum(entry.size_bytes for entry in entries)
     kind = kind if kind in KIND_LABELS else ""
     if kind:
-        entries = [entry for entry in entries if entry.kind == kind]
+        entries = [entry for entry in entries if category(entry) == kind]
     pages = max(1, math.ceil(len(entries) / PER_PAGE))
     page = min(max(page_number(page), 1), pages)
     start = (page - 1) * PER_PAGE

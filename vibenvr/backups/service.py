@@ -9,10 +9,11 @@ from pathlib import Path
 
 from flask import current_app
 
+from ..fsutil import NotRegularFile, read_regular_file
 from ..settings.service import clear_cache, get_setting
 from ..signals import config_restored
 from ..timeutil import utcnow
-from .errors import BackupNotFound, InvalidBackupName
+from .errors import BackupNotFound, BackupWriteError, InvalidBackupName, UnusableBackup
 from .format import export_bytes, validate_document
 from .locking import backup_lock
 from .restore import check_restorable, restore_document
@@ -42,10 +43,10 @@ def create_backup(kind="manual"):
     """
     store = get_store()
     with lock():
+        store.cleanup_temp()  # what a crash in an earlier write left (first: on a full disk it frees space)
         now = clock()
         data = export_bytes(kind, now=now, app_version=current_app.config["APP_VERSION"])
         entry = store.write_bytes(data, kind, now)
-        store.cleanup_temp()  # what a crash in an earlier write may have left
         if kind == "auto":
             deleted = store.apply_retention(get_setting("backup_auto_retention"), protect={entry.name})
             if deleted:
@@ -79,11 +80,11 @@ def load_backup(name_or_path, allow_path=False):
         raise InvalidBackupName(f"{name_or_path!r} is not a backup name")
     path = Path(name_or_path).expanduser()
     try:
-        data = path.read_bytes()
+        data = read_regular_file(path, follow_symlinks=True)  # never opens a FIFO or device: it would hang
     except FileNotFoundError:
         raise BackupNotFound(f"there is no backup named {name_or_path} in {store.folder} and no such file") from None
-    except IsADirectoryError:
-        raise BackupNotFound(f"{path} is a folder, not a backup file") from None
+    except NotRegularFile as exc:
+        raise UnusableBackup(f"{path} is {exc.what}, not a backup file: only regular files are read") from None
     except PermissionError:
         raise BackupNotFound(f"{path} cannot be read (permission denied)") from None
     return validate_document(data, source=str(path))
@@ -106,7 +107,11 @@ def restore(valid, mode="replace", sections=None, safety=True, force=False):
     """
     with lock():
         check_restorable(valid, mode, sections, force)
-        safety_entry = create_backup("safety") if safety else None
+        try:
+            safety_entry = create_backup("safety") if safety else None
+        except BackupWriteError as exc:  # the safety backup comes first: without it nothing is restored
+            raise BackupWriteError(f"Nothing was restored: the safety backup of the current configuration "
+                                   f"could not be written. {exc}") from exc.__cause__
         result = restore_document(valid, mode=mode, sections=sections, force=force)
     clear_cache()
     config_restored.send(current_app._get_current_object(), result=result)

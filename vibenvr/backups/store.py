@@ -1,6 +1,8 @@
 """Backup files on disk (SPEC §5): names, atomic writes, listing without parsing, retention.
 
-No Flask and no database here, so a crash test can drive it from a bare subprocess.
+Only regular files are ever opened; FIFOs, sockets, devices, folders, symbolic links and names the API
+cannot address are listed as unusable (SPEC §12), never read. No Flask and no database here, so a crash
+test can drive it from a bare subprocess.
 """
 
 import datetime as dt
@@ -8,19 +10,24 @@ import errno
 import os
 import re
 import stat
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..fsutil import fsync_dir, temp_file
+from ..fsutil import DISK_FULL, NotRegularFile, file_type, fsync_dir, read_regular_file, temp_file
 from ..timeutil import iso, parse_iso, utcnow
-from .errors import BackupNotFound, BackupWriteError, InvalidBackupName
+from .errors import BackupNotFound, BackupWriteError, InvalidBackupName, UnusableBackup
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.json$")
 GENERATED_RE = re.compile(r"^vibe_backup_(auto|manual|imported|safety)_(\d{8}_\d{6})(?:_(\d+))?\.json$")
 LEGACY_AUTO_RE = re.compile(r"^vibenvr_auto_backup_(\d{8}_\d{6})(?:_(\d+))?\.json$")
 STAMP = "%Y%m%d_%H%M%S"
 TEMP_PREFIX = ".vibe-tmp-"
+#: A temporary this old belongs to no write in progress (a write takes seconds): ``cleanup_temp`` removes it.
+TEMP_STALE_AFTER = dt.timedelta(minutes=5)
 SAFETY_KEEP = 5
+ENCRYPTED_SUFFIX = ".json.age"  # SPEC §13; this version cannot open them yet
+NAME_RULE = "letters, digits, '.', '_' and '-', ending in .json"
 
 
 @dataclass(frozen=True)
@@ -33,14 +40,22 @@ class BackupEntry:
     size_bytes: int
     sequence: int = 1  # the _2, _3 suffix of names made in the same second
     modified_ns: int = field(default=0, compare=False)  # the file's mtime: orders files of the same second
+    unusable: str | None = None  # why the file cannot be used (listed, never read); None for a backup
+    rename_to: str | None = None  # for an unusable name: a free name the API can address
 
     @property
     def is_automatic(self):
-        return self.kind == "auto"
+        return self.kind == "auto" and not self.unusable
 
     def to_dict(self):
-        return {"name": self.name, "kind": self.kind, "created_at": iso(self.created_at),
-                "size_bytes": self.size_bytes}
+        """What the API and ``backup list --json`` show; ``unusable`` (and ``rename_to``) only when set."""
+        answer = {"name": self.name, "kind": self.kind, "created_at": iso(self.created_at),
+                  "size_bytes": self.size_bytes}
+        if self.unusable:
+            answer["unusable"] = self.unusable
+            if self.rename_to:
+                answer["rename_to"] = self.rename_to
+        return answer
 
 
 def parse_name(name):
@@ -64,6 +79,40 @@ def backup_name(kind, created_at, sequence=1):
     return f"vibe_backup_{kind}_{created_at.strftime(STAMP)}{suffix}.json"
 
 
+def is_listed_name(name):
+    """Whether a file of this name belongs in the list: ``.json`` or ``.json.age`` (any case), not a temporary."""
+    return name.lower().endswith((".json", ENCRYPTED_SUFFIX)) and not name.startswith(TEMP_PREFIX)
+
+
+def is_addressable(name):
+    """Whether the API can name this file: the pattern of SPEC §5, and no ``..`` (refused as traversal)."""
+    return bool(NAME_RE.match(name)) and ".." not in name
+
+
+def _decoded(name):
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def shown_name(name):
+    """``name`` safe to show and to put in JSON: undecodable bytes as U+FFFD, control characters escaped."""
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in _decoded(name))
+
+
+def suggest_name(name, taken=()):
+    """A name the API can address for a file named ``name``: ``backup (1).json`` → ``backup_1.json``."""
+    stem = _decoded(name)
+    stem = stem[:-len(".json")] if stem.lower().endswith(".json") else stem
+    stem = "".join(c for c in unicodedata.normalize("NFKD", stem) if not unicodedata.combining(c))  # é → e
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem)
+    stem = re.sub(r"\.{2,}", ".", re.sub(r"_{2,}", "_", stem))
+    stem = re.sub(r"^[^A-Za-z0-9]+", "", stem)[:190].rstrip("._-") or "backup"
+    candidate, number = f"{stem}.json", 1
+    while candidate in taken:
+        number += 1
+        candidate = f"{stem}_{number}.json"
+    return candidate
+
+
 class BackupStore:
     """The backup folder: ``<data>/backups`` (mode 0700, every file 0600)."""
 
@@ -78,22 +127,46 @@ class BackupStore:
 
     # --- reading --------------------------------------------------------------------------------
 
-    def list(self):
-        """Every backup-named regular file, newest first by the time in its name, then by mtime. Nothing is parsed."""
+    def list(self, unusable=False):
+        """Every backup-named regular file, newest first by the time in its name, then by mtime. Nothing is parsed.
+
+        ``unusable=True`` (the list people see) adds, as unusable entries, the other ``.json`` and
+        ``.json.age`` names: FIFOs, sockets, devices, folders, symbolic links, names the API cannot
+        address, encrypted files. Nothing is opened to tell them apart (``lstat`` only).
+        """
         entries = []
         try:
             scan = list(os.scandir(self.folder))
         except FileNotFoundError:
             return []
         for item in scan:
-            if not NAME_RE.match(item.name) or not item.is_file(follow_symlinks=False):
+            if not is_listed_name(item.name):
                 continue
             try:
                 info = item.stat(follow_symlinks=False)
             except FileNotFoundError:  # deleted while we looked
                 continue
-            entries.append(self._entry(item.name, info))
+            if is_addressable(item.name) and stat.S_ISREG(info.st_mode):
+                entries.append(self._entry(item.name, info))
+            elif unusable:
+                entries.append(self._unusable_entry(item.name, info, scan))
         return sorted(entries, key=lambda e: (e.created_at, e.modified_ns, e.sequence, e.name), reverse=True)
+
+    def _unusable_entry(self, name, info, scan):
+        """A file listed so that nobody wonders where it went, with why it cannot be used and what to do."""
+        what, rename_to = file_type(info.st_mode), None
+        if what == "a symbolic link":
+            why = "a symbolic link, never followed — copy the backup file itself into the folder"
+        elif what:
+            why = f"{what}, not a regular file — never read; remove it from the backup folder"
+        elif name.lower().endswith(ENCRYPTED_SUFFIX):
+            why = "an encrypted backup (.json.age) — this version cannot open it; decrypt it with age into a .json file"
+        else:
+            rename_to = suggest_name(name, {item.name for item in scan})
+            why = f"unusable name — rename to restore, e.g. to {rename_to} ({NAME_RULE})"
+        created = dt.datetime.fromtimestamp(int(info.st_mtime), dt.UTC).replace(tzinfo=None)
+        size = info.st_size if stat.S_ISREG(info.st_mode) else 0
+        return BackupEntry(shown_name(name), "other", created, size, 1, info.st_mtime_ns, why, rename_to)
 
     def _entry(self, name, info):
         parsed = parse_name(name)
@@ -106,7 +179,7 @@ class BackupStore:
 
     def path_for(self, name):
         """The path of backup ``name``, refusing odd names, traversal and symbolic links."""
-        if not isinstance(name, str) or not NAME_RE.match(name) or ".." in name:
+        if not isinstance(name, str) or not is_addressable(name):
             raise InvalidBackupName(
                 f"{name!r} is not a backup name: use letters, digits, '.', '_' and '-', ending in .json")
         path = self.folder / name
@@ -123,24 +196,27 @@ class BackupStore:
         except FileNotFoundError:
             raise BackupNotFound(f"there is no backup named {name}") from None
         if not stat.S_ISREG(info.st_mode):
-            raise BackupNotFound(f"{name} is not a backup file")
+            raise self._not_regular(name, file_type(info.st_mode))
         return self._entry(name, info)
 
+    def _not_regular(self, name, what):
+        if what == "a symbolic link":
+            return InvalidBackupName(f"{name} is a symbolic link; backups are read only from real files")
+        return UnusableBackup(f"{name} is {what}, not a backup file: only regular files are read. "
+                              f"Remove it from {self.folder}.")
+
     def read_bytes(self, name):
+        """The bytes of backup ``name``; only a regular file is ever opened (a FIFO would hang the reader)."""
         path = self.path_for(name)
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+            return read_regular_file(path)
         except FileNotFoundError:
             raise BackupNotFound(f"there is no backup named {name}") from None
-        except OSError as exc:
-            if exc.errno == errno.ELOOP:
-                raise InvalidBackupName(f"{name} is a symbolic link; backups are read only from real files") from None
-            raise
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            os.close(fd)
-            raise BackupNotFound(f"{name} is not a backup file")
-        with os.fdopen(fd, "rb") as handle:
-            return handle.read()
+        except NotRegularFile as exc:
+            raise self._not_regular(name, exc.what) from None
+        except PermissionError:
+            raise UnusableBackup(f"{name} cannot be read (permission denied); give the app read access to it "
+                                 f"in {self.folder}") from None
 
     # --- writing --------------------------------------------------------------------------------
 
@@ -178,10 +254,11 @@ class BackupStore:
         raise OSError(errno.EEXIST, "too many backups in the same second")
 
     def _explain(self, exc):
-        reason = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is exhausted",
-                  errno.EACCES: "permission denied", errno.EROFS: "the file system is read-only"}
+        reason = {**DISK_FULL, errno.EACCES: "permission denied", errno.EROFS: "the file system is read-only"}
         why = reason.get(exc.errno, exc.strerror or str(exc))
-        return f"Could not write a backup to {self.folder}: {why}. No backup was written and none was deleted."
+        advice = " Free some space there and try again." if exc.errno in DISK_FULL else ""
+        return (f"Could not write a backup to {self.folder}: {why}. No backup was written and none was deleted."
+                + advice)
 
     def delete(self, name):
         path = self.path_for(name)
@@ -215,13 +292,31 @@ class BackupStore:
     def prune_safety(self, keep=SAFETY_KEEP, protect=()):
         return self._prune("safety", keep, protect)
 
-    def cleanup_temp(self, older_than=dt.timedelta(hours=1)):
-        """Remove temporary files left by a crash (never a finished backup)."""
-        limit = (self.clock() - older_than).replace(tzinfo=dt.UTC).timestamp()
+    def cleanup_temp(self, older_than=TEMP_STALE_AFTER):
+        """Remove temporary files left by a crash (never a finished backup); return their names.
+
+        Only those older than ``older_than``: a younger one may be another process's write in progress.
+        ``older_than=None`` removes every one; only for a caller holding the backup lock, which every
+        write of the app holds from its temporary's creation to its removal (the start-up sweep).
+        """
+        limit = None if older_than is None else (self.clock() - older_than).replace(tzinfo=dt.UTC).timestamp()
         removed = []
-        for item in os.scandir(self.folder):
-            if (item.name.startswith(TEMP_PREFIX) and item.is_file(follow_symlinks=False)
-                    and item.stat(follow_symlinks=False).st_mtime < limit):
+        try:
+            scan = list(os.scandir(self.folder))
+        except FileNotFoundError:
+            return removed
+        for item in scan:
+            if not item.name.startswith(TEMP_PREFIX):
+                continue
+            try:
+                if not item.is_file(follow_symlinks=False):
+                    continue
+                if limit is not None and item.stat(follow_symlinks=False).st_mtime >= limit:
+                    continue
                 os.unlink(item.path)
-                removed.append(item.name)
+            except FileNotFoundError:  # its writer finished meanwhile
+                continue
+            removed.append(item.name)
+        if removed:
+            fsync_dir(self.folder)
         return removed

@@ -111,7 +111,7 @@ class HttpTarget:
     def list_backups(self):
         answer = self.http.call("GET", "/api/backups")
         return [BackupEntry(b["name"], b["kind"], parse_iso(b["created_at"]), b["size_bytes"])
-                for b in answer["backups"]]
+                for b in answer["backups"] if not b.get("unusable")]  # as the store lists them in process
 
     def read_backup(self, name):
         status, data = self.http.send("GET", f"/api/backups/{quoted(name)}")
