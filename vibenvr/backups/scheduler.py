@@ -27,6 +27,8 @@ from werkzeug.serving import is_running_from_reloader
 from ..signals import config_restored, settings_changed
 from .autobackup import WATCHED_KEYS, AutoBackups
 from .changes import bump, read_mark
+from .locking import backup_lock
+from .store import BackupStore
 
 log = logging.getLogger("vibenvr.backups.scheduler")
 
@@ -185,6 +187,7 @@ class BackupScheduler:
             return False
         log.info("process %d runs the automatic backups of %s", os.getpid(), self.app.config["DATA_DIR"])
         self._mark = read_mark(self.data_dir)  # the boot tick reads the settings as they are now
+        sweep_temporaries(self.app)
         self.jobs = AutoBackups(self.app, clock=self.clock, **self.rules)
         self.scheduler.clear()
         self._job = self.scheduler.every(self.tick_seconds).seconds.do(self._tick)
@@ -256,6 +259,25 @@ class BackupScheduler:
             self.jobs.replan = True
         self._mark = read_mark(self.data_dir)  # this process's own mark (bumped first) needs no second pass
         self._wake.set()
+
+
+def sweep_temporaries(app):
+    """Start-up (the scheduler-lock holder's first step): remove the temporary files crashed writes left.
+
+    Every write of the app holds the backup lock from its temporary's creation to its removal, so once
+    this holds the lock too, no temporary belongs to a write in progress, however young. Returns the names.
+    """
+    store = BackupStore(app.config["BACKUP_DIR"])
+    try:
+        with backup_lock(app.config["DATA_DIR"]):
+            removed = store.cleanup_temp(older_than=None)
+    except OSError as exc:  # an unreadable folder: the backup itself will say why
+        log.warning("could not sweep temporary files in %s: %s", store.folder, exc)
+        return []
+    if removed:
+        log.info("removed %d temporary file(s) left in %s by an interrupted backup: %s", len(removed), store.folder,
+                 ", ".join(removed))
+    return removed
 
 
 def should_start(app):
