@@ -3,10 +3,11 @@
 import logging
 from urllib.parse import quote
 
-from flask import redirect, render_template, request, url_for
+from flask import current_app, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from .fsutil import disk_full_reason
 from .http import BadRequest, error_json, is_api_request, is_htmx
 from .validation import ConflictError, ValidationError
 
@@ -23,6 +24,7 @@ TITLES = {
     422: "Invalid input",
     429: "Too many attempts",
     500: "Something went wrong",
+    507: "The disk is full",
 }
 
 
@@ -90,5 +92,15 @@ def init_app(app):
 
     @app.errorhandler(Exception)
     def _unexpected(exc):
+        full = disk_full_reason(exc)  # not a bug of the app: 507 and what to do (SPEC §12)
+        if full:
+            log.error("%s %s answered 507: %s (%s)", request.method, request.path, full, exc)
+            return render_error(507, disk_full_message(full))
         log.exception("unhandled error on %s %s", request.method, request.path)
         return render_error(500, "An unexpected error occurred; it has been logged.")
+
+
+def disk_full_message(reason):
+    """What a full disk outside a backup write says (a backup write says the same of the backup folder)."""
+    return (f"Could not write to {current_app.config['DATA_DIR']}: {reason}. Nothing was saved and nothing was "
+            "deleted. Free some space there and try again.")

@@ -93,7 +93,7 @@ def create():
     try:
         entry = service.create_backup("manual")
     except BackupWriteError as exc:
-        return _failed("The backup failed", str(exc), 500)
+        return _failed("The backup failed", str(exc), exc.status)  # 507 for a full disk
     return _list_changed(f"Backup {entry.name} created ({human_size(entry.size_bytes)}).", new_name=entry.name)
 
 
@@ -204,7 +204,7 @@ def import_file():
     except BackupError as exc:
         return _import_failed(exc.errors, exc.status, filename)
     except BackupWriteError as exc:
-        return _import_failed([str(exc)], 500, filename)
+        return _import_failed([str(exc)], exc.status, filename)
     cameras, users = valid.counts["cameras"], valid.counts["users"]
     message = (f"Imported “{filename}” as {entry.name}: a {overview.KIND_LABELS.get(valid.kind, valid.kind).lower()} "
                f"backup of {local_time(valid.created_at)} with {cameras} camera{'s' if cameras != 1 else ''} and "
