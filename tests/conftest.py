@@ -46,11 +46,12 @@ def connected_app(data_dir, **overrides):
 def _reset_postgres(url):
     """Every app starts on empty tables, as it does on a fresh SQLite file."""
     from vibenvr.db import open_database
+    from vibenvr.migrations import SchemaMigration
     from vibenvr.models import ALL_MODELS
 
     database = open_database(url)
-    with database.connection_context(), database.bind_ctx(ALL_MODELS):
-        database.drop_tables(ALL_MODELS, cascade=True, safe=True)
+    with database.connection_context(), database.bind_ctx([*ALL_MODELS, SchemaMigration]):
+        database.drop_tables([*ALL_MODELS, SchemaMigration], cascade=True, safe=True)
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Which cameras and groups a user may see (SPEC §3: restricted viewers)."""
 
-from .models import CameraGroup
+from .models import CameraGroup, User
 
 
 def visible_camera_ids(user):
@@ -25,3 +25,15 @@ def visible_group_ids(user):
         query = CameraGroup.select(CameraGroup.group).where(CameraGroup.camera.in_(list(cameras)))
         ids.update(group_id for (group_id,) in query.tuples())
     return ids
+
+
+def forget_in_allow_lists(camera_id=None, group_id=None):
+    """Remove a camera or group that is being deleted from every user's allow-list (SPEC §12).
+
+    Call it inside the transaction that deletes the row: a backup taken afterwards must not refer to
+    it, or that backup would be refused on restore. Only the users that listed it are written.
+    """
+    field, gone = (User.allowed_camera_ids, camera_id) if camera_id is not None else (User.allowed_group_ids, group_id)
+    for user_id, ids in User.select(User.id, field).tuples():
+        if ids and gone in ids:
+            User.update({field: [i for i in ids if i != gone]}).where(User.id == user_id).execute()

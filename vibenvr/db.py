@@ -43,12 +43,12 @@ def open_database(url):
 
 def init_app(app):
     """Bind the proxy to the configured database, create tables and hook connections to requests."""
-    from . import models
+    from . import migrations, models
 
     database = open_database(app.config["DATABASE_URL"])
     db.initialize(database)
     with db.connection_context():
-        db.create_tables(models.ALL_MODELS, safe=True)
+        migrations.migrate(database, app.config["DATA_DIR"], app.config["BACKUP_DIR"])  # SPEC §12
         models.seed_defaults()
 
     @app.before_request

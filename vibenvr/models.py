@@ -2,6 +2,8 @@
 
 from flask_login import UserMixin
 from peewee import (
+    SQL,
+    AutoField,
     BooleanField,
     CharField,
     CompositeKey,
@@ -10,6 +12,8 @@ from peewee import (
     ForeignKeyField,
     IntegerField,
     Model,
+    NodeList,
+    SqliteDatabase,
     TextField,
 )
 
@@ -23,6 +27,21 @@ class BaseModel(Model):
         legacy_table_names = False
 
 
+class IdField(AutoField):
+    """An integer id that is never handed out twice (SPEC §12): AUTOINCREMENT on SQLite, where a plain
+    INTEGER PRIMARY KEY reuses the highest id after a delete; PostgreSQL sequences never reuse."""
+
+    def ddl(self, ctx):
+        node = super().ddl(ctx)
+        return NodeList((node, SQL("AUTOINCREMENT"))) if isinstance(db.obj, SqliteDatabase) else node
+
+
+class IdModel(BaseModel):
+    """A table whose rows have an id (everything but settings and memberships)."""
+
+    id = IdField()
+
+
 class Setting(BaseModel):
     """One global setting; ``value`` holds the typed value as JSON (see settings.registry)."""
 
@@ -30,14 +49,14 @@ class Setting(BaseModel):
     value = JSONField(null=True)
 
 
-class StorageProfile(BaseModel):
+class StorageProfile(IdModel):
     name = CharField(unique=True, max_length=100)
     path = CharField(max_length=1024)
     description = TextField(default="")
     max_size_gb = DoubleField(default=0.0)
 
 
-class Camera(BaseModel):
+class Camera(IdModel):
     name = CharField(unique=True, max_length=100)
     location = CharField(default="", max_length=200)
     rtsp_url = CharField(default="", max_length=2048)
@@ -73,7 +92,7 @@ class Camera(BaseModel):
     created_at = DateTimeField(default=utcnow)
 
 
-class Group(BaseModel):
+class Group(IdModel):
     name = CharField(unique=True, max_length=100)
     description = TextField(default="")
 
@@ -88,7 +107,7 @@ class CameraGroup(BaseModel):
         primary_key = CompositeKey("camera", "group")
 
 
-class User(UserMixin, BaseModel):
+class User(UserMixin, IdModel):
     username = CharField(unique=True, max_length=64)
     email = CharField(default="", max_length=320)
     hashed_password = CharField(max_length=255)
@@ -117,7 +136,7 @@ class User(UserMixin, BaseModel):
         return f"{self.id}:{self.hashed_password[-16:]}"
 
 
-class ApiToken(BaseModel):
+class ApiToken(IdModel):
     name = CharField(max_length=100)
     user = ForeignKeyField(User, on_delete="CASCADE", backref="api_tokens")
     token_hash = CharField(unique=True, max_length=64)
@@ -127,13 +146,13 @@ class ApiToken(BaseModel):
     is_active = BooleanField(default=True)
 
 
-class RecoveryCode(BaseModel):
+class RecoveryCode(IdModel):
     user = ForeignKeyField(User, on_delete="CASCADE", backref="recovery_codes")
     code_hash = CharField(max_length=255)
     created_at = DateTimeField(default=utcnow)
 
 
-class TrustedDevice(BaseModel):
+class TrustedDevice(IdModel):
     user = ForeignKeyField(User, on_delete="CASCADE", backref="trusted_devices")
     name = CharField(default="", max_length=200)
     token_hash = CharField(unique=True, max_length=64)
@@ -141,6 +160,8 @@ class TrustedDevice(BaseModel):
     expires_at = DateTimeField()
     created_at = DateTimeField(default=utcnow)
 
+
+ID_MODELS = [StorageProfile, Camera, Group, User, ApiToken, RecoveryCode, TrustedDevice]
 
 ALL_MODELS = [
     Setting,

@@ -2,6 +2,7 @@
 
 from peewee import IntegrityError
 
+from ..access import forget_in_allow_lists
 from ..db import db
 from ..models import Camera, CameraGroup, Group, StorageProfile
 from ..timeutil import iso
@@ -100,4 +101,5 @@ def update_camera(camera, data):
 def delete_camera(camera):
     with db.atomic():
         CameraGroup.delete().where(CameraGroup.camera == camera.id).execute()
+        forget_in_allow_lists(camera_id=camera.id)
         camera.delete_instance()

@@ -2,6 +2,7 @@
 
 from peewee import IntegrityError
 
+from ..access import forget_in_allow_lists
 from ..db import db
 from ..models import Camera, CameraGroup, Group
 from ..validation import ConflictError, FieldError, ValidationError, clean_object
@@ -83,4 +84,5 @@ def update_group(group, data):
 def delete_group(group):
     with db.atomic():
         CameraGroup.delete().where(CameraGroup.group == group.id).execute()
+        forget_in_allow_lists(group_id=group.id)
         group.delete_instance()
