@@ -10,6 +10,7 @@ import logging
 
 from peewee import PeeweeException
 
+from .. import dbhealth
 from ..db import db
 from ..settings.service import clear_cache, get_settings
 from ..timeutil import iso, utcnow
@@ -87,8 +88,11 @@ class AutoBackups:
     def tick(self):
         """Re-read the settings, plan again if they changed, back up when due. Never raises.
 
-        Runs inside an app context with its own database connection, whichever thread calls it.
+        Runs inside an app context with its own database connection, whichever thread calls it. A damaged
+        database is not opened at all (SPEC §12): no backup, no status change, until it is restored.
         """
+        if not dbhealth.usable(self.app):
+            return
         try:
             with self.app.app_context(), db.connection_context():
                 self._tick()
