@@ -4,16 +4,18 @@ Exit codes: 0 success, 1 a readable failure (invalid file, refused restore, miss
 """
 
 import json
+from contextlib import nullcontext
+from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 from peewee import PeeweeException
 
-from ..cliutil import command_database, fail
+from ..cliutil import command_database, fail, refuse_unusable_database
 from ..settings.service import get_setting
 from ..templating import human_size
-from . import service
+from . import rebuild, service
 from .errors import BackupError, BackupNotFound, BackupWriteError, InvalidBackupName, RestoreFailed, RestoreRefused
 from .format import SECTIONS
 from .restore import MODES
@@ -21,21 +23,36 @@ from .store import SAFETY_KEEP
 
 backup_cli = AppGroup("backup", help="Create, list, verify, restore and delete configuration backups.")
 
+FILE_COMMANDS = {"list", "verify"}  # they need only the backup folder
+
 FAILURES = (BackupError, BackupNotFound, BackupWriteError, InvalidBackupName, RestoreFailed, RestoreRefused)
 
 
-def _run(work):
+def _run(work, files_only=False, hint=None):
     """Run ``work`` with a database connection (closed again only if opened here); turn the engine's
-    errors into messages and exit 1."""
+    errors into messages and exit 1.
+
+    Work that reads only the backup files (``list``, ``verify``) runs without the database when it is
+    damaged or unreadable, after a warning that says so (SPEC §12); other work is refused with what to do.
+    """
+    health = current_app.extensions["dbhealth"]
+    listing = click.get_current_context().info_name in FILE_COMMANDS
+    files_only = files_only or listing
+    if listing and health.problem is not None:
+        click.echo(f"Warning: {health.problem.headline()}.", err=True)
+        for line in health.advice():
+            click.echo(f"  {line}", err=True)
     try:
-        with command_database():
+        with nullcontext() if files_only and health.problem is not None else command_database():
             return work()
     except BackupError as exc:
         fail(exc.summary if len(exc.errors) > 1 else exc.errors[0], exc.errors if len(exc.errors) > 1 else ())
     except FAILURES as exc:
         fail(str(exc.args[0] if exc.args else exc))
     except PeeweeException as exc:
-        fail(f"the database refused: {exc}; nothing was changed")
+        if health.found(exc):  # damaged, found only now (PRAGMA quick_check at start passed)
+            refuse_unusable_database()
+        fail(f"the database refused: {exc}; nothing was changed", [hint] if hint else ())
     except OSError as exc:
         fail(f"{exc.strerror or exc}{f': {exc.filename}' if exc.filename else ''}")
 
@@ -91,20 +108,78 @@ def verify(name_or_path):
               help="Restore only this section (repeatable); dependent sections come along.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--force", is_flag=True, help="Restore even if no active administrator would remain.")
-def restore(name_or_path, mode, sections, yes, force):
-    """Restore a backup by name, or a backup file anywhere on disk."""
-    valid = _run(lambda: service.load_backup(name_or_path, allow_path=True))
+@click.option("--no-safety", is_flag=True,
+              help="Write no safety backup first: for when the current configuration cannot be read.")
+def restore(name_or_path, mode, sections, yes, force, no_safety):
+    """Restore a backup by name, or a backup file anywhere on disk.
+
+    Over a damaged database it keeps the damaged file aside and restores into a fresh one (SPEC §12).
+    """
+    valid = _run(lambda: service.load_backup(name_or_path, allow_path=True), files_only=True)
     click.echo(f"{name_or_path}: {_describe(valid)}")
     for line in valid.report:
         click.echo(f"  - {line}")
+    if current_app.extensions["dbhealth"].problem is not None:
+        return _rebuild(valid, mode, sections, yes, force)
     what = "Replace the current configuration with" if mode == "replace" else "Merge into the current configuration"
     scope = f" (sections: {', '.join(sections)})" if sections else ""
-    if not yes and not click.confirm(f"{what} this backup{scope}? A safety backup is written first.", default=False):
+    first = "No safety backup is written (--no-safety)." if no_safety else "A safety backup is written first."
+    if not yes and not click.confirm(f"{what} this backup{scope}? {first}", default=False):
         fail("cancelled; nothing was changed")
-    answer = _run(lambda: service.restore(valid, mode=mode, sections=list(sections) or None, force=force))
+    hint = None if no_safety else ("if the current configuration cannot be read, run this again with --no-safety: "
+                                   "it restores without a safety backup")
+    try:
+        answer = _run(lambda: service.restore(valid, mode=mode, sections=list(sections) or None, force=force,
+                                              safety=not no_safety), hint=hint)
+    except (LookupError, TypeError, ValueError) as exc:  # a stored value the safety backup cannot read
+        if no_safety:
+            fail(f"the restore stopped ({exc}); nothing was changed")
+        fail(f"the current configuration cannot be read, so no safety backup could be written ({exc}); nothing was "
+             "changed", [hint])
+    _report(answer)
+    if answer["safety_backup"]:
+        click.echo(f"Safety backup of the previous configuration: {answer['safety_backup']}")
+    else:
+        click.echo("No safety backup of the previous configuration was written (--no-safety).")
+
+
+def _report(answer):
     counts = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in answer["counts"].items())
     click.echo(f"Restored: {counts}.")
-    click.echo(f"Safety backup of the previous configuration: {answer['safety_backup']}")
+
+
+def _rebuild(valid, mode, sections, yes, force):
+    """Restore over a damaged SQLite database: keep it aside, restore into a fresh one. Refused, with what to
+    do, for a database that is not damaged but cannot be opened, and for PostgreSQL (nothing is moved)."""
+    health = current_app.extensions["dbhealth"]
+    problem = health.problem
+    if problem.path is None:
+        fail(f"{problem.headline()}; nothing was moved or changed.", [
+            "a PostgreSQL database is never moved or recreated: make the server reachable (check DATABASE_URL), "
+            "or create an empty database and point DATABASE_URL at it, then run this restore again"], bullet="")
+    if not problem.damaged:
+        refuse_unusable_database("nothing was moved or changed")
+    if mode != "replace" or sections:
+        fail("the current database is damaged, so only a whole restore can rebuild it: run it without --mode "
+             "merge and --section; nothing was changed")
+    if not yes and not click.confirm("The current database is damaged and cannot be backed up. Keep it aside and "
+                                     "rebuild the configuration from this backup?", default=False):
+        fail("cancelled; nothing was changed")
+
+    def work():
+        with service.lock():
+            return rebuild.restore_into_fresh(
+                problem.path, valid, service.clock(), health.prepare,
+                lambda: service.restore(valid, safety=False, force=force), force=force)
+
+    answer, kept = _run(work, files_only=True)
+    health.problem = None
+    _report(answer)
+    click.echo(f"No safety backup was written: the current database is unreadable ({problem.reason}), so it "
+               "could not be backed up.")
+    sides = [suffix for suffix in rebuild.SIDE_FILES if Path(f"{kept}{suffix}").exists()]
+    also = f" (with its {' and '.join(sides)} file{'s' if len(sides) > 1 else ''})" if sides else ""
+    click.echo(f"The damaged database was kept at {kept}{also}.")
 
 
 @backup_cli.command("delete")
