@@ -43,14 +43,14 @@ def open_database(url):
 
 def init_app(app):
     """Bind the proxy to the configured database, create tables and hook connections to requests."""
-    from . import dbhealth, models
+    from . import dbhealth, migrations, models
 
     database = open_database(app.config["DATABASE_URL"])
     db.initialize(database)
 
     def prepare():  # run once the database can be read: at start, or when a damaged one is replaced
         with db.connection_context():
-            db.create_tables(models.ALL_MODELS, safe=True)
+            migrations.migrate(database, app.config["DATA_DIR"], app.config["BACKUP_DIR"])  # SPEC §12
             models.seed_defaults()
 
     dbhealth.init_app(app, database, prepare)  # damaged or unreadable: every request answers 503 (SPEC §12)
