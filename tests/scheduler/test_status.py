@@ -26,6 +26,7 @@ def test_the_api_reports_the_status(app, rules, api):
         "next_run": iso(T0 + 12 * H),
         "paused_until": None,
         "paused_by": None,
+        "damaged": [],
     }
 
 

@@ -43,6 +43,7 @@ def status():
         **read_status(current_app.config["DATA_DIR"]),
         "paused_until": iso(pause.until) if pause else None,  # a sanity run holds automatic backups back
         "paused_by": pause.by if pause else None,
+        "damaged": service.get_store().damaged_names(),  # automatic backups that failed validation, kept aside
     })
 
 

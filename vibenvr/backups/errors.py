@@ -67,3 +67,16 @@ class RestoreFailed(RuntimeError):
     @property
     def status(self):
         return 507 if disk_full_reason(self.__cause__) else 500
+
+
+class DamagedBackup(BackupError):
+    """An automatic backup was written but does not pass the validation a restore applies (SPEC §12).
+
+    It is kept under a damaged name (``kept_as``) and the run counts as a failure: retention deletes nothing.
+    """
+
+    def __init__(self, name, kept_as, reason):
+        super().__init__([f"the automatic backup {name} was written but fails the validation a restore applies, so "
+                          f"it could not be restored: {reason}. It is kept as {kept_as} (listed as damaged); no "
+                          "backup was deleted"], status=500)
+        self.name, self.kept_as, self.reason = name, kept_as, reason

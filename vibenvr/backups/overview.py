@@ -126,6 +126,7 @@ def automatic_status():
         "has_run": bool(success or failure),
         "scheduler_off": not current_app.config.get("SCHEDULER_ENABLED"),
         "pause": current_pause(current_app.config["DATA_DIR"], service.clock()),  # a sanity run in progress
+        "damaged": service.get_store().damaged_names(),  # automatic backups that failed validation, kept aside
     }
 
 

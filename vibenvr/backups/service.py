@@ -13,7 +13,7 @@ from ..fsutil import NotRegularFile, read_regular_file
 from ..settings.service import clear_cache, get_setting
 from ..signals import config_restored
 from ..timeutil import utcnow
-from .errors import BackupNotFound, BackupWriteError, InvalidBackupName, UnusableBackup
+from .errors import BackupError, BackupNotFound, BackupWriteError, DamagedBackup, InvalidBackupName, UnusableBackup
 from .format import export_bytes, validate_document
 from .locking import backup_lock
 from .restore import check_restorable, restore_document
@@ -48,6 +48,7 @@ def create_backup(kind="manual"):
         data = export_bytes(kind, now=now, app_version=current_app.config["APP_VERSION"])
         entry = store.write_bytes(data, kind, now)
         if kind == "auto":
+            verify_written(store, entry)  # one that fails is kept aside as damaged; retention then deletes nothing
             deleted = store.apply_retention(get_setting("backup_auto_retention"), protect={entry.name})
             if deleted:
                 log.info("retention deleted %s", ", ".join(deleted))
@@ -55,6 +56,24 @@ def create_backup(kind="manual"):
             store.prune_safety(SAFETY_KEEP, protect={entry.name})
     log.info("backup written: %s (%d bytes)", entry.name, entry.size_bytes)
     return entry
+
+
+def verify_written(store, entry):
+    """Validate the file just written as a restore would (SPEC §12): an automatic backup that fails is
+    never called a success. It is renamed to a damaged name (kept, listed as damaged, never counted as
+    automatic) and DamagedBackup says why."""
+    try:
+        validate_document(store.read_bytes(entry.name), source=entry.name)
+    except Exception as exc:  # whatever the cause: a file that does not validate cannot be restored
+        if not isinstance(exc, BackupError | OSError | LookupError):
+            log.exception("validating the new automatic backup %s failed unexpectedly", entry.name)
+        reason = exc.summary if isinstance(exc, BackupError) else (str(exc) or type(exc).__name__)
+        try:
+            kept_as = store.set_aside_damaged(entry.name)
+        except OSError as error:  # still a failure; startup protection skips it, as it validates every file
+            log.error("could not rename the damaged automatic backup %s: %s", entry.name, error)
+            kept_as = f"{entry.name} (renaming it failed: {error.strerror or error})"
+        raise DamagedBackup(entry.name, kept_as, reason) from exc
 
 
 def import_backup(data, source="upload"):

@@ -21,6 +21,11 @@ from .errors import BackupNotFound, BackupWriteError, InvalidBackupName, Unusabl
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.json$")
 GENERATED_RE = re.compile(r"^vibe_backup_(auto|manual|imported|safety)_(\d{8}_\d{6})(?:_(\d+))?\.json$")
 LEGACY_AUTO_RE = re.compile(r"^vibenvr_auto_backup_(\d{8}_\d{6})(?:_(\d+))?\.json$")
+#: An automatic backup that failed validation right after it was written, kept under this name (SPEC §12).
+DAMAGED_RE = re.compile(r"^vibe_backup_damaged_(\d{8}_\d{6})(?:_(\d+))?\.json$")
+DAMAGED = ("a damaged automatic backup — it failed validation right after it was written, so it cannot be "
+           "restored (the last failure of the automatic backups says why); kept for inspection, never deleted "
+           "automatically: download it, then delete it")
 STAMP = "%Y%m%d_%H%M%S"
 TEMP_PREFIX = ".vibe-tmp-"
 #: A temporary this old belongs to no write in progress (a write takes seconds): ``cleanup_temp`` removes it.
@@ -42,6 +47,11 @@ class BackupEntry:
     modified_ns: int = field(default=0, compare=False)  # the file's mtime: orders files of the same second
     unusable: str | None = None  # why the file cannot be used (listed, never read); None for a backup
     rename_to: str | None = None  # for an unusable name: a free name the API can address
+
+    @property
+    def damaged(self):
+        """An automatic backup set aside because it failed validation: unusable, yet it can be downloaded and deleted."""
+        return bool(DAMAGED_RE.match(self.name))
 
     @property
     def is_automatic(self):
@@ -147,7 +157,9 @@ class BackupStore:
             except FileNotFoundError:  # deleted while we looked
                 continue
             if is_addressable(item.name) and stat.S_ISREG(info.st_mode):
-                entries.append(self._entry(item.name, info))
+                entry = self._entry(item.name, info)
+                if unusable or not entry.damaged:  # a damaged backup is for people to see, like other unusable files
+                    entries.append(entry)
             elif unusable:
                 entries.append(self._unusable_entry(item.name, info, scan))
         return sorted(entries, key=lambda e: (e.created_at, e.modified_ns, e.sequence, e.name), reverse=True)
@@ -170,8 +182,13 @@ class BackupStore:
 
     def _entry(self, name, info):
         parsed = parse_name(name)
+        damaged = DAMAGED_RE.match(name)
         if parsed:
             kind, created, sequence = parsed
+        elif damaged:
+            created = dt.datetime.strptime(damaged.group(1), STAMP)
+            return BackupEntry(name, "other", created, info.st_size, int(damaged.group(2) or 1), info.st_mtime_ns,
+                               DAMAGED)
         else:
             kind, sequence = "other", 1
             created = dt.datetime.fromtimestamp(int(info.st_mtime), dt.UTC).replace(tzinfo=None)
@@ -259,6 +276,22 @@ class BackupStore:
         advice = " Free some space there and try again." if exc.errno in DISK_FULL else ""
         return (f"Could not write a backup to {self.folder}: {why}. No backup was written and none was deleted."
                 + advice)
+
+    def damaged_names(self):
+        """The automatic backups kept aside as damaged, newest first (names only, nothing is read)."""
+        return [entry.name for entry in self.list(unusable=True) if entry.damaged]
+
+    def set_aside_damaged(self, name):
+        """Rename backup ``name`` (written moments ago, failing validation) to a free damaged name; return it.
+
+        Kept, never replaced: it is no longer automatic, so neither retention nor startup protection counts it.
+        """
+        path = self.path_for(name)
+        parsed = parse_name(name)
+        kept_as = self._link_free_name(path, "damaged", parsed[1] if parsed else self.clock())
+        path.unlink()
+        fsync_dir(self.folder)
+        return kept_as
 
     def delete(self, name):
         path = self.path_for(name)
