@@ -125,3 +125,12 @@ def test_system_backups_shows_the_damaged_backup_in_the_list_and_the_status(app,
                      f"{DAMAGED_NAME} Kept for inspection and never deleted automatically; retention deleted nothing "
                      "in those runs."), panel
     assert CAUSE in html  # the last failure says why
+
+
+def test_a_second_damaged_backup_in_the_same_second_never_replaces_the_first(app, rules, two_good_backups):
+    poison("viewer", [999])
+    tick(rules)
+    rules.next_run = T0  # due again at once, in the same second
+    tick(rules)
+    assert listed(app) == ["vibe_backup_damaged_20261129_120000_2.json", DAMAGED_NAME, *two_good_backups]
+    assert "It is kept as vibe_backup_damaged_20261129_120000_2.json" in status(app)["last_failure"]["reason"]
