@@ -172,4 +172,6 @@ def form_json(form, name, errors, empty):
         return parse_json(text, what="the text")
     except BadRequest as exc:
         errors.add(name, str(exc))
-        return None
+    except ValidationError as exc:  # NaN, infinity, a lone surrogate: named by where it is in the text
+        errors.add(name, "; ".join(exc.errors))
+    return None

@@ -188,5 +188,5 @@ def shapes_for(camera_form, field):
         return []
     try:
         return polygon_shapes(parse_json(text))
-    except BadRequest:
+    except (BadRequest, ValidationError):
         return []
