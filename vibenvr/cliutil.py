@@ -5,7 +5,7 @@ from contextlib import contextmanager
 import click
 from flask import current_app
 
-from .db import db
+from .db import BUSY_MESSAGES, busy_status, db
 
 
 @contextmanager
@@ -16,6 +16,11 @@ def command_database():
     opened = db.connect(reuse_if_open=True)
     try:
         yield
+    except Exception as exc:
+        busy = busy_status(exc)  # a lock not had in time: say so, not a traceback (SPEC §12)
+        if not busy:
+            raise
+        fail(BUSY_MESSAGES[busy])
     finally:
         if opened:
             db.close()

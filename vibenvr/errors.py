@@ -7,6 +7,7 @@ from flask import current_app, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from .db import BUSY_MESSAGES, busy_status
 from .fsutil import disk_full_reason
 from .http import BadRequest, error_json, is_api_request, is_htmx
 from .validation import ConflictError, ValidationError
@@ -24,6 +25,7 @@ TITLES = {
     422: "Invalid input",
     429: "Too many attempts",
     500: "Something went wrong",
+    503: "Busy",
     507: "The disk is full",
 }
 
@@ -96,6 +98,10 @@ def init_app(app):
         if full:
             log.error("%s %s answered 507: %s (%s)", request.method, request.path, full, exc)
             return render_error(507, disk_full_message(full))
+        busy = busy_status(exc)
+        if busy:  # a lost race for a lock (SPEC §12): the transaction was rolled back
+            log.warning("%s %s answered %d: %s", request.method, request.path, busy, exc)
+            return render_error(busy, BUSY_MESSAGES[busy])
         log.exception("unhandled error on %s %s", request.method, request.path)
         return render_error(500, "An unexpected error occurred; it has been logged.")
 

@@ -199,5 +199,5 @@ def test_a_database_failure_is_a_message_not_a_traceback(app, cli, monkeypatch):
 
     monkeypatch.setattr(service, "export_bytes", broken)
     result = cli("create")
-    assert result.exit_code == 1 and "the database refused: database is locked" in result.stderr
+    assert result.exit_code == 1 and "The database is busy" in result.stderr and "Try again" in result.stderr
     assert backup_files(app) == []

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
+from ..db import write_transaction
 from ..models import User
 from ..timeutil import iso, parse_iso
 from . import devices, twofactor
@@ -61,15 +62,14 @@ def setup():
         abort(404)
     form = SetupForm()
     if form.validate_on_submit():
-        from ..users.service import write_lock
-
-        with write_lock():
+        hashed = hash_password(form.password.data)  # the slow hash, before the transaction
+        with write_transaction():
             if User.select().exists():  # another browser finished first
                 abort(404)
             user = User.create(
                 username=form.username.data.strip(),
                 email=(form.email.data or "").strip(),
-                hashed_password=hash_password(form.password.data),
+                hashed_password=hashed,
                 role="admin",
             )
         current_app.extensions["vibenvr_has_users"] = True
@@ -94,8 +94,11 @@ def _authenticate(username, password):
     if not verify_password(user.hashed_password, password) or not user.is_active:
         return None
     if needs_rehash(user.hashed_password):
-        user.hashed_password = hash_password(password)
-        user.save()
+        # Only this column, and only if no restore or reset changed the hash since it was read.
+        rehashed = hash_password(password)
+        if User.update(hashed_password=rehashed).where(
+                (User.id == user.id) & (User.hashed_password == user.hashed_password)).execute():
+            user.hashed_password = rehashed  # the session's fingerprint follows the stored hash
     return user
 
 

@@ -10,8 +10,8 @@ import segno
 from argon2 import PasswordHasher
 from flask import current_app
 
-from ..db import db
-from ..models import RecoveryCode
+from ..db import current_row, write_transaction
+from ..models import RecoveryCode, User
 from .otp import totp_for
 from .passwords import verify_password
 
@@ -88,7 +88,8 @@ def replace_recovery_codes(user):
     """Store a fresh set of hashed codes for ``user`` (old ones stop working); return the plain codes once."""
     codes = new_recovery_codes()
     rows = [{"user": user.id, "code_hash": _code_hasher.hash(normalise_recovery_code(c))} for c in codes]
-    with db.atomic():
+    with write_transaction():
+        current_row(User, user.id, "user")
         RecoveryCode.delete().where(RecoveryCode.user == user.id).execute()
         RecoveryCode.insert_many(rows).execute()
     return codes
@@ -114,10 +115,10 @@ def disable(user):
     """Turn 2FA off for ``user``: secret, recovery codes and trusted devices go."""
     from ..models import TrustedDevice
 
-    with db.atomic():
+    with write_transaction():
         user.totp_secret = None
         user.is_2fa_enabled = False
-        user.save()
+        user.save(only=[User.totp_secret, User.is_2fa_enabled])
         RecoveryCode.delete().where(RecoveryCode.user == user.id).execute()
         TrustedDevice.delete().where(TrustedDevice.user == user.id).execute()
     current_app.extensions.get("vibenvr_totp_steps", {}).pop(user.id, None)

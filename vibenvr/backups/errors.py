@@ -1,5 +1,6 @@
 """The backup engine's errors: each carries a message a person can act on, and the HTTP status it maps to."""
 
+from ..db import busy_status
 from ..fsutil import disk_full_reason
 
 
@@ -61,12 +62,12 @@ class RestoreRefused(ValueError):
 class RestoreFailed(RuntimeError):
     """The database refused the restore; the transaction was rolled back and nothing changed.
 
-    HTTP 507 when the database's disk is full, 500 otherwise.
+    HTTP 507 when the database's disk is full, 409 or 503 when a lock was not had (SPEC §12), 500 otherwise.
     """
 
     @property
     def status(self):
-        return 507 if disk_full_reason(self.__cause__) else 500
+        return 507 if disk_full_reason(self.__cause__) else busy_status(self.__cause__) or 500
 
 
 class DamagedBackup(BackupError):

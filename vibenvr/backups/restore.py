@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import peewee
 from peewee import PeeweeException
 
-from ..db import db
+from ..db import BUSY_MESSAGES, busy_status, db, write_transaction
 from ..models import Setting, User
 from .columns import TABLES, insert_sql, write_converters
 from .errors import RestoreFailed, RestoreRefused
@@ -114,11 +114,15 @@ def _admin_remains(users, mode):
 
 
 def restore_document(valid, mode="replace", sections=None, force=False):
-    """Apply ``valid`` (a ValidBackup) in one transaction; return a RestoreResult with counts."""
-    chosen = check_restorable(valid, mode, sections, force)
-    result = RestoreResult(mode, chosen)
+    """Apply ``valid`` (a ValidBackup) in one transaction; return a RestoreResult with counts.
+
+    The transaction holds the write lock from its start (``write_transaction``, as every write does), so
+    a write waits for the restore and then sees it, and the checks see what the restore replaces.
+    """
     try:
-        with db.atomic():
+        with write_transaction():
+            chosen = check_restorable(valid, mode, sections, force)
+            result = RestoreResult(mode, chosen)
             if mode == "replace":
                 _replace(valid.doc, chosen, result)
             else:
@@ -126,7 +130,12 @@ def restore_document(valid, mode="replace", sections=None, force=False):
 
                 merge(valid, chosen, result)
             _advance_sequences(chosen)
-    except PeeweeException as exc:
+    except Exception as exc:
+        busy = busy_status(exc)
+        if busy:
+            raise RestoreFailed(BUSY_MESSAGES[busy]) from exc
+        if not isinstance(exc, PeeweeException):
+            raise
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise RestoreFailed(f"the database refused the restore ({reason}); it was rolled back and "
                             "nothing changed") from exc

@@ -3,7 +3,7 @@
 from peewee import IntegrityError
 
 from ..access import forget_in_allow_lists
-from ..db import db
+from ..db import current_row, write_transaction
 from ..models import Camera, CameraGroup, Group, StorageProfile
 from ..timeutil import iso
 from ..validation import ConflictError, FieldError, ValidationError, clean_object
@@ -68,10 +68,10 @@ def create_camera(data):
     """Validate ``data`` (API vocabulary) and create the camera. Raises ValidationError / ConflictError."""
     clean, _ = clean_object(CAMERA_API_SCHEMA, data)
     group_ids = clean.pop("group_ids")
-    _check_references({**clean, "group_ids": group_ids})
-    _check_unique_name(clean["name"])
     try:
-        with db.atomic():
+        with write_transaction():
+            _check_references({**clean, "group_ids": group_ids})
+            _check_unique_name(clean["name"])
             camera = Camera.create(**clean)
             set_camera_groups(camera.id, group_ids)
     except IntegrityError:
@@ -80,17 +80,19 @@ def create_camera(data):
 
 
 def update_camera(camera, data):
-    """Apply a partial update; only the fields present change."""
+    """Apply a partial update to the row as it is now; only the fields present are written (SPEC §12)."""
     clean, _ = clean_object(CAMERA_API_SCHEMA, data, partial=True)
-    _check_references(clean)
-    if "name" in clean:
-        _check_unique_name(clean["name"], exclude_id=camera.id)
     group_ids = clean.pop("group_ids", None)
     try:
-        with db.atomic():
+        with write_transaction():
+            camera = current_row(Camera, camera.id, "camera")
+            _check_references({**clean, "group_ids": group_ids})
+            if "name" in clean:
+                _check_unique_name(clean["name"], exclude_id=camera.id)
             for field, value in clean.items():
                 setattr(camera, field, value)
-            camera.save()
+            if camera.dirty_fields:
+                camera.save(only=camera.dirty_fields)
             if group_ids is not None:
                 set_camera_groups(camera.id, group_ids)
     except IntegrityError:
@@ -99,7 +101,7 @@ def update_camera(camera, data):
 
 
 def delete_camera(camera):
-    with db.atomic():
+    with write_transaction():
         CameraGroup.delete().where(CameraGroup.camera == camera.id).execute()
         forget_in_allow_lists(camera_id=camera.id)
         camera.delete_instance()

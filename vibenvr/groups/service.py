@@ -3,7 +3,7 @@
 from peewee import IntegrityError
 
 from ..access import forget_in_allow_lists
-from ..db import db
+from ..db import current_row, write_transaction
 from ..models import Camera, CameraGroup, Group
 from ..validation import ConflictError, FieldError, ValidationError, clean_object
 from .schema import GROUP_API_SCHEMA
@@ -52,10 +52,10 @@ def set_group_cameras(group_id, camera_ids):
 def create_group(data):
     clean, _ = clean_object(GROUP_API_SCHEMA, data)
     camera_ids = clean.pop("camera_ids")
-    _check_cameras(camera_ids)
-    _check_unique_name(clean["name"])
     try:
-        with db.atomic():
+        with write_transaction():
+            _check_cameras(camera_ids)
+            _check_unique_name(clean["name"])
             group = Group.create(**clean)
             set_group_cameras(group.id, camera_ids)
     except IntegrityError:
@@ -64,16 +64,19 @@ def create_group(data):
 
 
 def update_group(group, data):
+    """Apply a partial update to the row as it is now; only the fields present are written (SPEC §12)."""
     clean, _ = clean_object(GROUP_API_SCHEMA, data, partial=True)
     camera_ids = clean.pop("camera_ids", None)
-    _check_cameras(camera_ids)
-    if "name" in clean:
-        _check_unique_name(clean["name"], exclude_id=group.id)
     try:
-        with db.atomic():
+        with write_transaction():
+            group = current_row(Group, group.id, "group")
+            _check_cameras(camera_ids)
+            if "name" in clean:
+                _check_unique_name(clean["name"], exclude_id=group.id)
             for field, value in clean.items():
                 setattr(group, field, value)
-            group.save()
+            if group.dirty_fields:
+                group.save(only=group.dirty_fields)
             if camera_ids is not None:
                 set_group_cameras(group.id, camera_ids)
     except IntegrityError:
@@ -82,7 +85,7 @@ def update_group(group, data):
 
 
 def delete_group(group):
-    with db.atomic():
+    with write_transaction():
         CameraGroup.delete().where(CameraGroup.group == group.id).execute()
         forget_in_allow_lists(group_id=group.id)
         group.delete_instance()

@@ -100,7 +100,7 @@ def start_2fa():
     if user.is_2fa_enabled:
         return _answer("twofactor", user, 409, errors={"twofactor": "Two-factor authentication is already on."})
     user.totp_secret = twofactor.new_secret()
-    user.save()
+    user.save(only=[User.totp_secret])
     return _answer("twofactor", user)
 
 
@@ -114,7 +114,7 @@ def enable_2fa():
         error = "That code does not match. Check the time on your phone and enter the current 6-digit code."
         return _answer("twofactor", user, 422, errors={"code": error})
     user.is_2fa_enabled = True
-    user.save()
+    user.save(only=[User.is_2fa_enabled])
     codes = twofactor.replace_recovery_codes(user)
     return _answer("twofactor", user, new_codes=codes)
 
@@ -125,7 +125,7 @@ def cancel_2fa():
     user = _user()
     if not user.is_2fa_enabled:
         user.totp_secret = None
-        user.save()
+        user.save(only=[User.totp_secret])
     return _answer("twofactor", user)
 
 

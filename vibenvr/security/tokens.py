@@ -2,6 +2,7 @@
 
 from ..auth.clock import now
 from ..auth.tokens import issue_token
+from ..db import current_row, write_transaction
 from ..models import ApiToken, User
 from ..timeutil import parse_iso
 from ..validation import REQUIRED, FieldError, ValidationError, clean_object, integer, nullable, text
@@ -67,24 +68,32 @@ def create_token(data, acting_user):
             raise ValidationError([FieldError("username", f"refers to {clean['username']!r}, who does not exist")])
     if clean["expires_in_days"] is not None and clean["expires_at"] is not None:
         raise ValidationError([FieldError("expires_at", "cannot be given together with expires_in_days")])
-    token, plain = issue_token(owner, clean["name"], expires_days=clean["expires_in_days"])
-    if clean["expires_at"] is not None:
-        token.expires_at = clean["expires_at"]
-        token.save()
+    with write_transaction():
+        owner = current_row(User, owner.id, "user")
+        token, plain = issue_token(owner, clean["name"], expires_days=clean["expires_in_days"])
+        if clean["expires_at"] is not None:
+            token.expires_at = clean["expires_at"]
+            token.save(only=[ApiToken.expires_at])
     return token, plain
 
 
 def update_token(token, data):
+    """Apply a partial update to the row as it is now; only the fields present are written (SPEC §12)."""
     clean, _ = clean_object(UPDATE_SCHEMA, data, partial=True)
-    for field, value in clean.items():
-        setattr(token, field, value)
-    token.save()
+    with write_transaction():
+        token = current_row(ApiToken, token.id, "token")
+        for field, value in clean.items():
+            setattr(token, field, value)
+        if token.dirty_fields:
+            token.save(only=token.dirty_fields)
     return token
 
 
 def revoke_token(token):
-    token.is_active = False
-    token.save()
+    with write_transaction():
+        token = current_row(ApiToken, token.id, "token")
+        token.is_active = False
+        token.save(only=[ApiToken.is_active])
     return token
 
 

@@ -2,7 +2,7 @@
 
 from flask import g, has_app_context
 
-from ..db import db
+from ..db import write_transaction
 from ..models import Setting
 from ..signals import settings_changed
 from ..validation import FieldError, ValidationError
@@ -53,9 +53,10 @@ def validate_settings(changes, from_form=False):
 def update_settings(changes, from_form=False):
     """Validate and save ``changes`` in one transaction; return the keys whose value changed."""
     clean = validate_settings(changes, from_form=from_form)
-    current = get_settings()
-    changed = [key for key, value in clean.items() if current.get(key) != value]
-    with db.atomic():
+    with write_transaction():
+        clear_cache()  # compare with the values as they are now, a restore's included (SPEC §12)
+        current = get_settings()
+        changed = [key for key, value in clean.items() if current.get(key) != value]
         for key in changed:
             Setting.insert(key=key, value=clean[key]).on_conflict(
                 conflict_target=[Setting.key], update={Setting.value: clean[key]}

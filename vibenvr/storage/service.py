@@ -2,7 +2,7 @@
 
 from peewee import IntegrityError
 
-from ..db import db
+from ..db import current_row, write_transaction
 from ..models import Camera, StorageProfile
 from ..validation import ConflictError, clean_object
 from .schema import STORAGE_PROFILE_SCHEMA
@@ -32,21 +32,26 @@ def _check_unique_name(name, exclude_id=None):
 
 def create_profile(data):
     clean, _ = clean_object(STORAGE_PROFILE_SCHEMA, data)
-    _check_unique_name(clean["name"])
     try:
-        return StorageProfile.create(**clean)
+        with write_transaction():
+            _check_unique_name(clean["name"])
+            return StorageProfile.create(**clean)
     except IntegrityError:
         raise ConflictError(f'name: a storage profile named "{clean["name"]}" already exists') from None
 
 
 def update_profile(profile, data):
+    """Apply a partial update to the row as it is now; only the fields present are written (SPEC §12)."""
     clean, _ = clean_object(STORAGE_PROFILE_SCHEMA, data, partial=True)
-    if "name" in clean:
-        _check_unique_name(clean["name"], exclude_id=profile.id)
-    for field, value in clean.items():
-        setattr(profile, field, value)
     try:
-        profile.save()
+        with write_transaction():
+            profile = current_row(StorageProfile, profile.id, "storage profile")
+            if "name" in clean:
+                _check_unique_name(clean["name"], exclude_id=profile.id)
+            for field, value in clean.items():
+                setattr(profile, field, value)
+            if profile.dirty_fields:
+                profile.save(only=profile.dirty_fields)
     except IntegrityError:
         raise ConflictError(f'name: a storage profile named "{clean.get("name")}" already exists') from None
     return profile
@@ -54,6 +59,6 @@ def update_profile(profile, data):
 
 def delete_profile(profile):
     """Delete the profile; its cameras fall back to the default storage."""
-    with db.atomic():
+    with write_transaction():
         Camera.update(storage_profile=None).where(Camera.storage_profile == profile.id).execute()
         profile.delete_instance()

@@ -9,7 +9,7 @@ from peewee import SqliteDatabase, fn
 
 from ..auth import twofactor
 from ..auth.passwords import hash_password, password_problem
-from ..db import db
+from ..db import current_row, db, write_transaction
 from ..models import Camera, Group, User
 from ..timeutil import iso
 from ..validation import (
@@ -119,13 +119,6 @@ def _check_unique(name, exclude_id=None):
         raise ConflictError(f'username: a user named "{name}" already exists')
 
 
-def write_lock():
-    """A transaction that holds the write lock from its start, so two admins cannot demote each other at once."""
-    if isinstance(db.obj, SqliteDatabase):
-        return db.atomic(lock_type="IMMEDIATE")
-    return db.atomic()
-
-
 def _other_active_admins(user_id):
     query = User.select().where((User.role == "admin") & (User.is_active_user == True) & (User.id != user_id))  # noqa: E712
     if not isinstance(db.obj, SqliteDatabase):
@@ -142,44 +135,46 @@ def _guard_last_admin(user, role, active, action):
 def create_user(data):
     """Validate ``data`` (API vocabulary, ``password`` in plain) and create the user."""
     clean, _ = clean_object(USER_SCHEMA, data)
-    _check_references(clean)
+    _check_references(clean)  # refused before the slow hash; checked again inside the transaction
     _check_unique(clean["username"])
-    plain = clean.pop("password")
+    hashed = hash_password(clean.pop("password"))
     clean["is_active_user"] = clean.pop("is_active")
-    with write_lock():
+    with write_transaction():
+        _check_references(clean)
         _check_unique(clean["username"])
-        return User.create(hashed_password=hash_password(plain), **clean)
+        return User.create(hashed_password=hashed, **clean)
 
 
 def update_user(user, data):
     """Apply a partial update. ``password`` resets the password; ``is_2fa_enabled: false`` turns 2FA off."""
     clean, _ = clean_object(UPDATE_SCHEMA, data, partial=True)
-    _check_references(clean)
-    if "username" in clean:
-        _check_unique(clean["username"], exclude_id=user.id)
-    with write_lock():
-        user = User.get_by_id(user.id)
+    if "password" in clean:  # the slow hash, before the transaction
+        clean["hashed_password"] = hash_password(clean.pop("password"))
+    with write_transaction():
+        user = current_row(User, user.id, "user")
+        _check_references(clean)
+        if "username" in clean:
+            _check_unique(clean["username"], exclude_id=user.id)
         role = clean.get("role", user.role)
         active = clean.get("is_active", user.is_active_user)
         action = "demoted" if role != "admin" else "disabled"
         _guard_last_admin(user, role, active, action)
-        if "password" in clean:
-            user.hashed_password = hash_password(clean.pop("password"))
         if clean.pop("is_2fa_enabled", True) is False and (user.is_2fa_enabled or user.totp_secret):
             twofactor.disable(user)
         if "is_active" in clean:
             clean["is_active_user"] = clean.pop("is_active")
         for field, value in clean.items():
             setattr(user, field, value)
-        user.save()
+        if user.dirty_fields:
+            user.save(only=user.dirty_fields)
     return user
 
 
 def delete_user(user, acting_user=None):
     if acting_user is not None and acting_user.id == user.id:
         raise ConflictError("you cannot delete your own account; ask another admin")
-    with write_lock():
-        user = User.get_by_id(user.id)
+    with write_transaction():
+        user = current_row(User, user.id, "user")
         _guard_last_admin(user, None, False, "deleted")
         user.delete_instance(recursive=True)
 
