@@ -5,8 +5,7 @@ import os
 import sys
 from pathlib import Path
 
-from flask import Flask
-from werkzeug.routing import IntegerConverter
+from flask import Flask, abort
 
 from . import db, errors
 from .config import DataFolderError, build_config, load_secret_key, prepare_data_dir
@@ -23,7 +22,7 @@ def create_app(test_config=None):
         static_folder=str(ROOT / "static"),
     )
     app.config.from_mapping(build_config(test_config))
-    app.url_map.converters["int"] = DatabaseId  # <int:id> beyond the database's range is a 404
+    app.url_value_preprocessor(_ids_in_range)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not HTMX_FILE.exists() and not app.config.get("SKIP_ASSET_CHECK"):
         raise RuntimeError(
@@ -62,13 +61,15 @@ def _refuse_to_start(exc):
     raise exc
 
 
-class DatabaseId(IntegerConverter):
-    """``<int:…>`` limited to what a database id can be (SPEC §12): a larger number matches no route, so
-    it answers 404 instead of overflowing the database driver."""
+MAX_DATABASE_ID = 2**63 - 1
 
-    def __init__(self, url_map, *args, **kwargs):
-        kwargs.setdefault("max", 2**63 - 1)
-        super().__init__(url_map, *args, **kwargs)
+
+def _ids_in_range(endpoint, values):
+    """``<int:…>`` beyond what a database id can be (SPEC §12) is a 404 for every method, instead of
+    overflowing the database driver (werkzeug's own ``max`` would answer 405 to the other methods)."""
+    for key, value in (values or {}).items():
+        if type(value) is int and value > MAX_DATABASE_ID:
+            abort(404, description=f"{key} {value} does not exist")
 
 
 def _register_blueprints(app):

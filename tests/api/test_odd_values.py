@@ -263,3 +263,27 @@ def test_odd_values_through_the_user_form(app, admin_client, api, field):
     base = {"username": "odd", "email": "", "role": "viewer", "password": "a long enough password",
             "confirm": "a long enough password"}
     send_form(admin_client, "/users", base, field, api)
+
+
+# --- ids beyond the database's range --------------------------------------------------------------
+
+HUGE_IDS = [str(2**63), str(2**64), "9" * 40]
+ID_ROUTES = ["/api/cameras/{}", "/api/groups/{}", "/api/storage-profiles/{}", "/api/users/{}", "/api/tokens/{}"]
+ID_PAGES = ["/cameras/{}/edit", "/groups/{}/edit", "/storage/{}/edit", "/users/{}"]
+
+
+@pytest.mark.parametrize("huge", HUGE_IDS)
+@pytest.mark.parametrize("route", ID_ROUTES)
+def test_ids_beyond_the_database_range_are_404_on_every_api_route(app, api, route, huge):
+    for method in ("GET", "PATCH", "DELETE"):
+        response = api.request(method, route.format(huge), json={"name": "x"} if method == "PATCH" else None)
+        assert response.status_code == 404, (method, response.status_code)
+        assert response.get_json()["error"]
+    assert api.get(route.format(2**63 - 1)).status_code == 404  # the largest id the database can hold: absent
+
+
+@pytest.mark.parametrize("route", ID_PAGES)
+def test_ids_beyond_the_database_range_are_404_on_every_page(app, admin_client, route):
+    for huge in HUGE_IDS:
+        assert admin_client.get(route.format(huge)).status_code == 404
+        assert admin_client.post(route.format(huge), data={"name": "x"}).status_code == 404

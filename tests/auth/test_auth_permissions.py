@@ -14,7 +14,7 @@ from conftest import sign_in
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 NOT_VIEWS = {"static": "public"}  # Flask's own static files
-SAMPLE_ARGUMENTS = {"IntegerConverter": "987654", "DatabaseId": "987654", "PathConverter": "css/app.css"}
+SAMPLE_ARGUMENTS = {"IntegerConverter": "987654", "PathConverter": "css/app.css"}
 
 
 def decision(app, endpoint):
