@@ -126,6 +126,30 @@ def test_odd_legacy_values_are_mapped_with_a_report():
     assert valid.doc["settings"]["smtp_port"] == 25 and valid.doc["settings"]["extra"] == {"theme": "dark"}
 
 
+@pytest.mark.parametrize("depth", [100, 5000, 100_000])
+def test_a_mask_string_nested_far_deeper_than_a_polygon_is_refused_naming_the_camera(app, api, depth):
+    """SPEC §12: no RecursionError (a 500) from a 1.x mask string; the file is refused and nothing stored."""
+    data = _legacy()
+    data["cameras"][0]["privacy_masks"] = "[" * depth + "]" * depth
+    with pytest.raises(BackupError) as caught:
+        validate_document(json.dumps(data))
+    assert caught.value.status == 422
+    assert 'cameras[0] "Garage": privacy_masks is nested more than 64 levels deep' in caught.value.errors[0]
+    response = api.post("/api/backups/import", data={"file": (io.BytesIO(json.dumps(data).encode()), "old.json")},
+                        content_type="multipart/form-data")
+    assert response.status_code == 422 and "nested" in response.get_json()["error"]
+    assert backup_files(app) == []
+
+
+@pytest.mark.parametrize("value", ['[{"points": [[NaN, 0], [1, 1], [0, 1]]}]', '[{"points": [[1e400, 0], [1, 1], [0, 1]]}]'])
+def test_a_mask_string_with_a_non_finite_number_is_dropped_with_a_report(value):
+    data = _legacy()
+    data["cameras"][0]["privacy_masks"] = value
+    valid = validate_document(json.dumps(data))
+    assert valid.doc["cameras"][0]["privacy_masks"] == []
+    assert any("privacy_masks: dropped, not readable as polygons" in line for line in valid.report)
+
+
 def test_legacy_files_can_be_imported_and_restored_through_the_api(app, api, legacy_bytes):
     response = api.post("/api/backups/import", data={"file": (io.BytesIO(legacy_bytes), "vibenvr_1x.json")},
                         content_type="multipart/form-data")
