@@ -112,6 +112,15 @@ def current_row(model, row_id, what):
     return row
 
 
+def save_changes(row, changes):
+    """Set ``changes`` on ``row`` and write only the columns that differ (inside ``write_transaction``)."""
+    for field, value in changes.items():
+        setattr(row, field, value)
+    if row.dirty_fields:
+        row.save(only=row.dirty_fields)
+    return row
+
+
 def busy_status(exc):
     """409 or 503 when ``exc`` means a lock was not had (see BUSY_MESSAGES), None for any other error.
 

@@ -3,7 +3,7 @@
 from peewee import IntegrityError
 
 from ..access import forget_in_allow_lists
-from ..db import current_row, write_transaction
+from ..db import current_row, save_changes, write_transaction
 from ..models import Camera, CameraGroup, Group, StorageProfile
 from ..timeutil import iso
 from ..validation import ConflictError, FieldError, ValidationError, clean_object
@@ -89,10 +89,7 @@ def update_camera(camera, data):
             _check_references({**clean, "group_ids": group_ids})
             if "name" in clean:
                 _check_unique_name(clean["name"], exclude_id=camera.id)
-            for field, value in clean.items():
-                setattr(camera, field, value)
-            if camera.dirty_fields:
-                camera.save(only=camera.dirty_fields)
+            save_changes(camera, clean)
             if group_ids is not None:
                 set_camera_groups(camera.id, group_ids)
     except IntegrityError:

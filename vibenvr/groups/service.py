@@ -3,7 +3,7 @@
 from peewee import IntegrityError
 
 from ..access import forget_in_allow_lists
-from ..db import current_row, write_transaction
+from ..db import current_row, save_changes, write_transaction
 from ..models import Camera, CameraGroup, Group
 from ..validation import ConflictError, FieldError, ValidationError, clean_object
 from .schema import GROUP_API_SCHEMA
@@ -73,10 +73,7 @@ def update_group(group, data):
             _check_cameras(camera_ids)
             if "name" in clean:
                 _check_unique_name(clean["name"], exclude_id=group.id)
-            for field, value in clean.items():
-                setattr(group, field, value)
-            if group.dirty_fields:
-                group.save(only=group.dirty_fields)
+            save_changes(group, clean)
             if camera_ids is not None:
                 set_group_cameras(group.id, camera_ids)
     except IntegrityError:

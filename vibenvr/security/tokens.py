@@ -2,7 +2,7 @@
 
 from ..auth.clock import now
 from ..auth.tokens import issue_token
-from ..db import current_row, write_transaction
+from ..db import current_row, save_changes, write_transaction
 from ..models import ApiToken, User
 from ..timeutil import parse_iso
 from ..validation import REQUIRED, FieldError, ValidationError, clean_object, integer, nullable, text
@@ -82,10 +82,7 @@ def update_token(token, data):
     clean, _ = clean_object(UPDATE_SCHEMA, data, partial=True)
     with write_transaction():
         token = current_row(ApiToken, token.id, "token")
-        for field, value in clean.items():
-            setattr(token, field, value)
-        if token.dirty_fields:
-            token.save(only=token.dirty_fields)
+        save_changes(token, clean)
     return token
 
 

@@ -2,7 +2,7 @@
 
 from peewee import IntegrityError
 
-from ..db import current_row, write_transaction
+from ..db import current_row, save_changes, write_transaction
 from ..models import Camera, StorageProfile
 from ..validation import ConflictError, clean_object
 from .schema import STORAGE_PROFILE_SCHEMA
@@ -48,10 +48,7 @@ def update_profile(profile, data):
             profile = current_row(StorageProfile, profile.id, "storage profile")
             if "name" in clean:
                 _check_unique_name(clean["name"], exclude_id=profile.id)
-            for field, value in clean.items():
-                setattr(profile, field, value)
-            if profile.dirty_fields:
-                profile.save(only=profile.dirty_fields)
+            save_changes(profile, clean)
     except IntegrityError:
         raise ConflictError(f'name: a storage profile named "{clean.get("name")}" already exists') from None
     return profile

@@ -9,7 +9,7 @@ from peewee import SqliteDatabase, fn
 
 from ..auth import twofactor
 from ..auth.passwords import hash_password, password_problem
-from ..db import current_row, db, write_transaction
+from ..db import current_row, db, save_changes, write_transaction
 from ..models import Camera, Group, User
 from ..timeutil import iso
 from ..validation import (
@@ -163,10 +163,7 @@ def update_user(user, data):
             twofactor.disable(user)
         if "is_active" in clean:
             clean["is_active_user"] = clean.pop("is_active")
-        for field, value in clean.items():
-            setattr(user, field, value)
-        if user.dirty_fields:
-            user.save(only=user.dirty_fields)
+        save_changes(user, clean)
     return user
 
 
