@@ -48,10 +48,12 @@ def _reset_postgres(url):
     from vibenvr.db import open_database
     from vibenvr.migrations import SchemaMigration
     from vibenvr.models import ALL_MODELS
+    from vibenvr.runtime import STATE_MODELS
 
+    every = [*ALL_MODELS, *STATE_MODELS, SchemaMigration]
     database = open_database(url)
-    with database.connection_context(), database.bind_ctx([*ALL_MODELS, SchemaMigration]):
-        database.drop_tables([*ALL_MODELS, SchemaMigration], cascade=True, safe=True)
+    with database.connection_context(), database.bind_ctx(every):
+        database.drop_tables(every, cascade=True, safe=True)
 
 
 @pytest.fixture

@@ -71,8 +71,17 @@ def _rebuild(database, model):
         database.execute_sql(index)
 
 
+def _state_tables(database):
+    """The tables of the running service's state (``vibenvr/runtime.py``: sessions, sign-in limits,
+    TOTP replay memory), which part one kept in each worker's memory."""
+    from .runtime import STATE_MODELS
+
+    database.create_tables(STATE_MODELS, safe=True)
+
+
 MIGRATIONS = [
     (1, "ids are never reused (SQLite AUTOINCREMENT)", _sqlite_autoincrement),
+    (2, "sessions, sign-in limits and TOTP replay memory in the database", _state_tables),
 ]
 
 
@@ -106,6 +115,7 @@ def _migrate(database, data_dir, backup_dir):
             SchemaMigration.insert(number=number, name=name).on_conflict_ignore().execute()
             ran.append(number)
     database.create_tables(models.ALL_MODELS, safe=True)
+    _state_tables(database)  # a new install: every table as it is now
     if fresh:
         SchemaMigration.insert_many([{"number": n, "name": name} for n, name, _ in pending]).on_conflict_ignore().execute()
     return ran

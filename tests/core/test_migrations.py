@@ -12,6 +12,7 @@ from vibenvr.backups.store import BackupStore
 from vibenvr.db import db
 from vibenvr.migrations import MIGRATIONS, applied
 from vibenvr.models import ID_MODELS
+from vibenvr.runtime import STATE_MODELS
 
 from builders import make_camera
 from conftest import connected_app
@@ -70,6 +71,7 @@ def test_the_previous_release_database_is_migrated_with_every_row_kept(tmp_path)
     con.close()
     assert {"camera_name", "user_username", "group_name", "api_token_token_hash"} <= indexes
     assert len(now["cameras"]) == 3
+    assert {m._meta.table_name for m in STATE_MODELS} <= set(schema)  # the service's state, outside backups
 
 
 def test_the_configuration_is_saved_before_the_first_migration(tmp_path):
