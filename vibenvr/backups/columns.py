@@ -130,28 +130,11 @@ def read_table(table):
     return _to_dicts(table, _fetch(table))
 
 
-_texts = {}  # section -> {raw row: canonical JSON of its item}, from the last export in this process
-
-
 def table_json(table):
     """``(canonical JSON text of the section, number of rows)``, the text ``json.dumps(read_table(table),
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` gives, built by ``rowtext.row_texts``.
-
-    A row whose raw values are the same as at the previous export reuses that export's text, so a
-    backup of an unchanged configuration does not encode every row again.
-    The memo holds only the rows of the last export, keyed by every value of the row.
-    """
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False)`` gives, built by ``rowtext.row_texts``."""
     rows = _fetch(table)
-    known = _texts.get(table.section)
-    if known:
-        texts = [known.get(row) for row in rows]
-        missing = [i for i, text in enumerate(texts) if text is None]
-        for i, text in zip(missing, row_texts(table, [rows[i] for i in missing]), strict=True):
-            texts[i] = text
-    else:
-        texts = row_texts(table, rows)
-    _texts[table.section] = dict(zip(rows, texts, strict=True))
-    return "[" + ",".join(texts) + "]", len(rows)
+    return "[" + ",".join(row_texts(table, rows)) + "]", len(rows)
 
 
 def _or_none(convert):

@@ -140,13 +140,6 @@ def export_document(kind="manual", now=None, app_version=APP_VERSION):
     return doc
 
 
-def export_backup(kind="manual", now=None, app_version=APP_VERSION):
-    """``(document, file bytes)``: ``export_document`` and ``encode`` with a single serialisation."""
-    doc = _read_document(kind, now, app_version)
-    doc["checksum"], data = _serialise(doc)
-    return doc, data
-
-
 def export_bytes(kind="manual", now=None, app_version=APP_VERSION):
     """The file a backup of the whole configuration is: ``encode(export_document(…))``, byte for byte.
 

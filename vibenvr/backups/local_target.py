@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..config import APP_VERSION
 from ..timeutil import utcnow
-from .format import export_backup, export_document, validate_document
+from .format import export_bytes, export_document, validate_document
 from .locking import backup_lock
 from .pause import end_pause, paused_until, start_pause
 from .restore import check_restorable, restore_document
@@ -67,7 +67,7 @@ class LocalTarget:
     def _safety_backup(self):
         now = self.clock()
         try:
-            _doc, data = export_backup("safety", now=now, app_version=self.app_version)
+            data = export_bytes("safety", now=now, app_version=self.app_version)
             entry = self.store.write_bytes(data, "safety", now)
             self.store.prune_safety(SAFETY_KEEP, protect={entry.name})
         except Exception:  # the configuration it would keep is the failed run's: restoring matters more
