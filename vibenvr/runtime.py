@@ -4,7 +4,7 @@ A restore never touches them and no backup carries them. Each table is added by 
 (``vibenvr/migrations.py``) and listed in ``STATE_MODELS`` so that a new install creates it too.
 """
 
-from peewee import Model
+from peewee import BigIntegerField, CharField, DateTimeField, IntegerField, Model
 
 from .db import db
 
@@ -16,3 +16,28 @@ class StateModel(Model):
 
 
 STATE_MODELS = []  # every StateModel subclass, in creation order
+
+
+class TotpLastStep(StateModel):
+    """The latest TOTP time step accepted for each user: a code of that step or an earlier one is never
+    accepted again, in any worker, after a restart or a restore (``auth.twofactor.accept_totp``)."""
+
+    user_id = IntegerField(unique=True)  # no foreign key: a restore deletes and re-inserts users
+    step = BigIntegerField()
+    used_at = DateTimeField()
+
+
+class SignInFailure(StateModel):
+    """One failed sign-in (password, TOTP or recovery code, re-typed password) counted against a bucket:
+    ``scope`` "account" (the lower-cased username) or "address" (the client's address); see
+    ``auth.ratelimit``. Rows older than the longest window are pruned when the next failure is counted."""
+
+    scope = CharField(max_length=16)
+    key = CharField(max_length=255)
+    at = DateTimeField(index=True)
+
+    class Meta:
+        indexes = ((("scope", "key", "at"), False),)
+
+
+STATE_MODELS += [TotpLastStep, SignInFailure]

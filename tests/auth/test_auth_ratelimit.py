@@ -1,41 +1,28 @@
 """Failed sign-ins are limited per account and per address; the answer is 429 with a retry hint."""
 
-import limits.storage.memory
-import limits.strategies
 import pytest
 
-import vibenvr.auth.ratelimit
 from vibenvr.auth import twofactor
 from vibenvr.models import User
 
 from .conftest import code_form, login_form
 from builders import PASSWORD, make_user
 from conftest import make_app
-
-
-class FakeTime:
-    """Stands in for the ``time`` module inside the limiter so windows pass without sleeping."""
-
-    def __init__(self):
-        self.now = 2_000_000_000.0
-
-    def time(self):
-        return self.now
+from support.clock import FakeClock
 
 
 @pytest.fixture
-def fake_time(monkeypatch):
-    fake = FakeTime()
-    for module in (limits.storage.memory, limits.strategies, vibenvr.auth.ratelimit):
-        monkeypatch.setattr(module, "time", fake)
-    return fake
+def fake_time():
+    """The app's clock (``CLOCK``): windows pass without sleeping."""
+    return FakeClock()
 
 
 @pytest.fixture
 def limited_app(tmp_path, fake_time):
     from vibenvr.db import db
 
-    app = make_app(tmp_path / "data", LOGIN_LIMIT_PER_ACCOUNT="3 per 15 minutes", LOGIN_LIMIT_PER_ADDRESS="5 per 15 minutes")
+    app = make_app(tmp_path / "data", LOGIN_LIMIT_PER_ACCOUNT="3 per 15 minutes", LOGIN_LIMIT_PER_ADDRESS="5 per 15 minutes",
+                   CLOCK=fake_time)
     db.connect(reuse_if_open=True)
     make_user("admin", role="admin")
     yield app
@@ -58,7 +45,7 @@ def test_account_is_limited_after_failures_even_with_the_right_password(limited_
     assert "Try again in 15 minutes" in response.get_data(as_text=True)
     # Another address gets the same answer for this account: the limit is per account too.
     assert login_form(_from(limited_app, "10.0.0.2"), "admin", PASSWORD).status_code == 429
-    fake_time.now += 901
+    fake_time.advance(seconds=901)
     assert login_form(client, "admin", PASSWORD).status_code == 302
 
 
@@ -102,7 +89,7 @@ def test_behind_a_trusted_proxy_the_forwarded_address_counts(tmp_path, fake_time
     from vibenvr.db import db
 
     app = make_app(tmp_path / "proxied", TRUSTED_PROXIES=1, LOGIN_LIMIT_PER_ACCOUNT="50 per 15 minutes",
-                   LOGIN_LIMIT_PER_ADDRESS="2 per 15 minutes")
+                   LOGIN_LIMIT_PER_ADDRESS="2 per 15 minutes", CLOCK=fake_time)
     db.connect(reuse_if_open=True)
     try:
         make_user("admin", role="admin")

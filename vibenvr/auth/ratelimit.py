@@ -1,56 +1,65 @@
-"""Failed sign-ins are limited per account and per address (moving windows from the ``limits`` library).
+"""Failed sign-ins are limited per account and per address, in moving windows kept in the database.
 
-Only failures count; a success clears the account's count. The storage is in memory by default, so each
-worker process counts on its own; ``RATELIMIT_STORAGE_URI`` (e.g. ``redis://…``) shares it.
+Only failures count (a wrong password, TOTP or recovery code at sign-in, a wrong re-typed password on the
+Security page); a success clears the account's count. Each failure is a row of ``runtime.SignInFailure``
+(pruned once older than the longest window), so every worker counts the same failures and a restart
+forgets none. Time is ``auth.clock.now`` (a test injects ``app.config["CLOCK"]``).
 """
 
+import datetime as dt
 import math
-import time
 
 from flask import current_app, request
 from limits import parse
-from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
 
-NAMESPACE = "vibenvr-login"
+from ..runtime import SignInFailure
+from .clock import now
 
 
 class LoginLimiter:
-    def __init__(self, storage_uri, per_account, per_address):
-        self.limiter = MovingWindowRateLimiter(storage_from_string(storage_uri))
+    def __init__(self, per_account, per_address):
         self.per_account = parse(per_account)
         self.per_address = parse(per_address)
+        self.longest = dt.timedelta(seconds=max(self.per_account.get_expiry(), self.per_address.get_expiry()))
 
     def _buckets(self, username, address):
         return [
             (self.per_account, "account", (username or "").strip().lower()[:64]),
-            (self.per_address, "address", address or "unknown"),
+            (self.per_address, "address", (address or "unknown")[:255]),
         ]
 
     def retry_after(self, username, address):
         """Whole seconds until another attempt is allowed; 0 when one is allowed now."""
+        moment = now()
         wait = 0
-        for limit, kind, key in self._buckets(username, address):
-            if not self.limiter.test(limit, NAMESPACE, kind, key):
-                reset_at = self.limiter.get_window_stats(limit, NAMESPACE, kind, key).reset_time
-                wait = max(wait, math.ceil(reset_at - time.time()), 1)
+        for limit, scope, key in self._buckets(username, address):
+            window = dt.timedelta(seconds=limit.get_expiry())
+            # The limit is reached while `amount` failures lie in the window; it lifts when the
+            # amount-th latest of them leaves it.
+            rows = (SignInFailure.select(SignInFailure.at)
+                    .where((SignInFailure.scope == scope) & (SignInFailure.key == key)
+                           & (SignInFailure.at > moment - window))
+                    .order_by(SignInFailure.at.desc()).offset(limit.amount - 1).limit(1).tuples())
+            for (at,) in rows:
+                wait = max(wait, math.ceil((at + window - moment).total_seconds()), 1)
         return wait
 
     def failed(self, username, address):
-        for limit, kind, key in self._buckets(username, address):
-            self.limiter.hit(limit, NAMESPACE, kind, key)
+        moment = now()
+        SignInFailure.insert_many(
+            [{"scope": scope, "key": key, "at": moment} for _, scope, key in self._buckets(username, address)]
+        ).execute()
+        SignInFailure.delete().where(SignInFailure.at <= moment - self.longest).execute()
 
     def succeeded(self, username):
-        limit, kind, key = self._buckets(username, None)[0]
-        self.limiter.clear(limit, NAMESPACE, kind, key)
+        _, scope, key = self._buckets(username, None)[0]
+        SignInFailure.delete().where((SignInFailure.scope == scope) & (SignInFailure.key == key)).execute()
 
 
 def init_app(app):
-    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
     app.config.setdefault("LOGIN_LIMIT_PER_ACCOUNT", "10 per 15 minutes")
     app.config.setdefault("LOGIN_LIMIT_PER_ADDRESS", "30 per 15 minutes")
     app.extensions["vibenvr_login_limiter"] = LoginLimiter(
-        app.config["RATELIMIT_STORAGE_URI"],
         app.config["LOGIN_LIMIT_PER_ACCOUNT"],
         app.config["LOGIN_LIMIT_PER_ADDRESS"],
     )

@@ -8,10 +8,10 @@ import secrets
 import pyotp
 import segno
 from argon2 import PasswordHasher
-from flask import current_app
 
 from ..db import current_row, write_transaction
 from ..models import RecoveryCode, User
+from ..runtime import TotpLastStep
 from .otp import totp_for
 from .passwords import verify_password
 
@@ -60,15 +60,29 @@ def matching_step(secret, code, moment):
 
 
 def accept_totp(user, code, moment, secret=None):
-    """True when ``code`` is valid for ``user`` now and no later-or-equal step was used before (no replay)."""
+    """True when ``code`` is valid for ``user`` now and no later-or-equal step was used before (no replay).
+
+    The replay memory is a row per user in the database (``runtime.TotpLastStep``), so a code is accepted
+    once across all workers and restarts: an UPDATE that only moves the step forward, or the INSERT of the
+    user's first row, decides by its row count, and of two requests racing with one code exactly one wins.
+    """
     step = matching_step(secret or user.totp_secret, code, moment)
     if step is None:
         return False
-    used = current_app.extensions.setdefault("vibenvr_totp_steps", {})
-    if used.get(user.id, -1) >= step:
-        return False
-    used[user.id] = step
-    return True
+    return _claim_step(user.id, step, moment)
+
+
+def _claim_step(user_id, step, moment):
+    def advance():
+        return TotpLastStep.update(step=step, used_at=moment).where(
+            (TotpLastStep.user_id == user_id) & (TotpLastStep.step < step)).execute() == 1
+
+    if advance():
+        return True
+    inserted = TotpLastStep.insert(user_id=user_id, step=step, used_at=moment).on_conflict_ignore().as_rowcount()
+    if inserted.execute() == 1:
+        return True
+    return advance()  # another request created the row meanwhile: its step decides
 
 
 def normalise_recovery_code(code):
@@ -121,4 +135,4 @@ def disable(user):
         user.save(only=[User.totp_secret, User.is_2fa_enabled])
         RecoveryCode.delete().where(RecoveryCode.user == user.id).execute()
         TrustedDevice.delete().where(TrustedDevice.user == user.id).execute()
-    current_app.extensions.get("vibenvr_totp_steps", {}).pop(user.id, None)
+        TotpLastStep.delete().where(TotpLastStep.user_id == user.id).execute()  # the next secret starts afresh
