@@ -45,9 +45,11 @@ class Gunicorn:
     The database is ``TEST_DATABASE_URL`` when set (PostgreSQL), else the data folder's SQLite file.
     """
 
-    def __init__(self, data_dir, log_path, workers=2, threads=1, scheduler=False):
+    def __init__(self, data_dir, log_path, workers=2, threads=1, scheduler=False, args=(), env=None):
+        """``args``: more gunicorn options (e.g. an access log); ``env``: more environment variables."""
         self.data_dir, self.log_path = Path(data_dir), Path(log_path)
         self.workers, self.threads, self.scheduler = workers, threads, scheduler
+        self.args, self.extra_env = list(args), dict(env or {})
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = None
@@ -59,10 +61,11 @@ class Gunicorn:
         env.pop("DATABASE_URL", None)
         if os.environ.get("TEST_DATABASE_URL"):
             env["DATABASE_URL"] = os.environ["TEST_DATABASE_URL"]
+        env.update(self.extra_env)
         with self.log_path.open("w") as out:
             self.process = subprocess.Popen(
                 [GUNICORN, "--workers", str(self.workers), "--threads", str(self.threads),
-                 "--bind", f"127.0.0.1:{self.port}", "--graceful-timeout", "20", "--no-control-socket", "app:app"],
+                 "--bind", f"127.0.0.1:{self.port}", "--graceful-timeout", "20", "--no-control-socket", *self.args, "app:app"],
                 cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             self._wait_until_serving()
