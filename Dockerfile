@@ -14,8 +14,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     VIBENVR_HOST=0.0.0.0 \
     VIBENVR_PORT=8000
 WORKDIR /app
-COPY requirements.txt ./
-RUN pip install --no-cache-dir -r requirements.txt
+COPY requirements.txt constraints.txt ./
+RUN pip install --no-cache-dir -r requirements.txt -c constraints.txt
 COPY app.py ./
 COPY vibenvr ./vibenvr
 COPY templates ./templates

@@ -8,23 +8,23 @@ CHROMIUM := /usr/lib/chromium/chromium
 HOST ?= $(or $(VIBENVR_HOST),127.0.0.1)
 PORT ?= $(or $(VIBENVR_PORT),8000)
 
-.PHONY: run test check lint deps dev-deps chromium bench clean
+.PHONY: run test check lock lint deps dev-deps chromium bench clean
 
 run: deps
 	$(BIN)/flask --app app run --host $(HOST) --port $(PORT)
 
 deps: $(VENV)/.deps $(HTMX)
 
-$(VENV)/.deps: requirements.txt
+$(VENV)/.deps: requirements.txt constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet -r requirements.txt -c constraints.txt
 	touch $@
 
 dev-deps: $(VENV)/.dev-deps
 
 $(VENV)/.dev-deps: $(VENV)/.deps requirements-dev.txt
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -c constraints.txt
 	touch $@
 
 $(HTMX): package.json package-lock.json
@@ -59,6 +59,16 @@ test: deps dev-deps chromium lint
 	$(BIN)/python -m coverage report --fail-under=90 \
 	  --include='vibenvr/backups/format.py,vibenvr/backups/store.py,vibenvr/backups/restore.py'
 	scripts/with-postgres.sh $(BIN)/python -m pytest -q -p no:cacheprovider -m "not browser" $(PG_TESTS)
+
+# constraints.txt: every package a fresh venv gets from the two requirement files, pinned (a fresh machine
+# installs what CI tested). Run after changing either file.
+lock:
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet -r requirements-dev.txt
+	{ echo "# Every package make installs, with the version CI tested (transitive ones included). Regenerate with"; \
+	  echo "# \`make lock\` after changing requirements.txt or requirements-dev.txt."; \
+	  .venv-lock/bin/python -m pip freeze; } > constraints.txt
+	rm -rf .venv-lock
 
 bench: deps
 	$(BIN)/python bench/backup_bench.py
