@@ -5,6 +5,9 @@ import binascii
 import datetime as dt
 import re
 
+from argon2 import extract_parameters
+from argon2.exceptions import InvalidHashError
+
 from ..auth.otp import MIN_SECRET_BITS, totp_for
 from ..cameras.schema import CAMERA_SCHEMA
 from ..groups.schema import GROUP_SCHEMA
@@ -35,11 +38,53 @@ def iso_time(required=True):
     return check
 
 
+#: SPEC §12 "Imported hashes are bounded": a hash's argon2 parameters set what every sign-in attempt for its
+#: user costs, a wrong password included, so a backup may not bring in more than these (m in KiB).
+ARGON2_MAX = {"m": 262144, "t": 10, "p": 8}
+ARGON2_LIMIT = "m ≤ 262144 KiB (256 MiB), t ≤ 10, p ≤ 8"
+_ARGON2_FORM = "$argon2id$v=19$m=…,t=…,p=…$salt$hash"
+_B64 = re.compile(r"[A-Za-z0-9+/]+")
+_WHAT_TO_DO = {
+    "hashed_password": "restore the file without this user (remove it from users) and set their password "
+                       "afterwards: flask --app app users set-password USERNAME",
+    "code_hash": "remove this recovery code from the file; the user makes new codes on the Security page",
+}
+
+
 def _argon2_hash(value, field):
+    """An argon2 hash in the standard encoding (argon2-cffi reads its parameters) within ARGON2_MAX."""
     value = text(255, required=True, strip=False)(value, field)
     if not value.startswith("$argon2"):
-        raise FieldError(field, "is not an argon2 hash (it should start with $argon2id$)")
+        scheme = value.split("$")[1] if value.startswith("$") and value.count("$") > 1 else ""
+        seen = f" (this one starts with ${scheme[:12]}$)" if scheme else ""
+        raise FieldError(field, f"is not an argon2 hash{seen}: only argon2 hashes ({_ARGON2_FORM}) can sign in "
+                                f"here; {_WHAT_TO_DO[field]}")
+    try:
+        params = extract_parameters(value)
+    except InvalidHashError:
+        params = None
+    if params is None or not _standard_encoding(value, params):
+        raise FieldError(field, f"is not a readable argon2 hash (expected {_ARGON2_FORM}); {_WHAT_TO_DO[field]}")
+    used = {"m": params.memory_cost, "t": params.time_cost, "p": params.parallelism}
+    if any(used[key] > limit for key, limit in ARGON2_MAX.items()):
+        raise FieldError(field, f"uses argon2 parameters m={used['m']}, t={used['t']}, p={used['p']} above the limit "
+                                f"{ARGON2_LIMIT}: every sign-in attempt would cost that much; {_WHAT_TO_DO[field]}")
     return value
+
+
+def _standard_encoding(value, params):
+    """Whether ``value`` is exactly the encoding argon2 writes for ``params`` (extract_parameters also reads
+    "m=1_000", reordered or negative values, and salts too short to verify)."""
+    parts = value.split("$")
+    if len(parts) == 6 and (params.version not in (16, 19) or parts[2] != f"v={params.version}"):
+        return False  # five parts: argon2 1.0 without "v=", which argon2 still verifies
+    if parts[-3] != f"m={params.memory_cost},t={params.time_cost},p={params.parallelism}":
+        return False
+    if params.time_cost < 1 or params.parallelism < 1 or params.memory_cost < 8 * params.parallelism:
+        return False
+    salt, digest = parts[-2], parts[-1]
+    return (bool(_B64.fullmatch(salt) and _B64.fullmatch(digest)) and len(salt) % 4 != 1 and len(digest) % 4 != 1
+            and params.salt_len >= 8 and params.hash_len >= 4)  # argon2's own minimums
 
 
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
