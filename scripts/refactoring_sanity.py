@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """Zero-trace sanity checks against a running VibeNVR Config server, over its HTTP API (SPEC §11).
 
-    .venv/bin/python scripts/refactoring_sanity.py --url http://127.0.0.1:8000 --token "$TOKEN"
+    VIBENVR_TOKEN=… .venv/bin/python scripts/refactoring_sanity.py --url http://127.0.0.1:8000
+    .venv/bin/python scripts/refactoring_sanity.py --url http://127.0.0.1:8000 --token-file ~/.vibenvr-token
 
-The token must be an admin's. The checks create, change and delete cameras, groups, storage profiles,
+The token must be an admin's: --token, else --token-file (a file holding it, a trailing newline allowed),
+else the VIBENVR_TOKEN environment variable. A token given with --token is visible to other users of the
+machine in `ps`. Redirects are never followed, so the token goes only to --url. The checks create, change and delete cameras, groups, storage profiles,
 users and tokens, toggle every setting, make and restore a backup, check that a viewer gets 403 on the
 admin API, and send hostile files to import, all inside a guard that snapshots the configuration
 (GET /api/config/export), pauses automatic backups, and restores the snapshot afterwards
@@ -43,16 +46,38 @@ NAMES = [name for name, _check in CHECKS]
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", required=True, help="the server, e.g. http://127.0.0.1:8000")
-    parser.add_argument("--token", default=os.environ.get("VIBENVR_TOKEN"),
-                        help="an admin's API token (default: $VIBENVR_TOKEN)")
+    parser.add_argument("--token", help="an admin's API token (visible in `ps`: prefer --token-file or VIBENVR_TOKEN)")
+    parser.add_argument("--token-file", metavar="PATH", help="a file holding the token (a trailing newline is fine)")
     parser.add_argument("--only", action="append", choices=NAMES, help="run only this check (repeatable)")
     parser.add_argument("--timeout", type=float, default=60, help="seconds to wait for each answer")
     args = parser.parse_args(argv)
-    if not args.token:
-        parser.error("--token (or VIBENVR_TOKEN) is required: an admin's API token")
+    args.token = token_from(args, parser)
     if not args.url.startswith(("http://", "https://")):
         parser.error(f"--url must start with http:// or https://, not {args.url!r}")
     return args
+
+
+def token_from(args, parser, environ=os.environ):
+    """The token from --token, else --token-file, else $VIBENVR_TOKEN; a usage error (exit 2) without one."""
+    if args.token:
+        print("Warning: a token given with --token is visible to other users of this machine (ps, /proc); "
+              "use --token-file PATH or the VIBENVR_TOKEN environment variable instead.", file=sys.stderr)
+        return args.token.strip()
+    if args.token_file:
+        try:
+            token = Path(args.token_file).expanduser().read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            parser.error(f"--token-file {args.token_file}: cannot read it ({getattr(exc, 'strerror', None) or exc})")
+        if not token:
+            parser.error(f"--token-file {args.token_file} is empty: put an admin's API token in it")
+        if "\n" in token or " " in token:
+            parser.error(f"--token-file {args.token_file} must hold the token alone, on one line")
+        return token
+    token = (environ.get("VIBENVR_TOKEN") or "").strip()
+    if not token:
+        parser.error("an admin's API token is required: --token-file PATH, the VIBENVR_TOKEN environment "
+                     "variable, or --token TOKEN (make one with `flask --app app tokens create USERNAME --name sanity`)")
+    return token
 
 
 def preflight(http):

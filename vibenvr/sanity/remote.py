@@ -26,8 +26,25 @@ class HttpError(RuntimeError):
         super().__init__(f"{method} {path} answered {status or 'nothing'}: {message}")
 
 
+class RedirectRefused(HttpError):
+    """The server answered with a redirect: it is not followed, so the token goes nowhere else (SPEC §12)."""
+
+
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    """urllib's default handler would send the token on to wherever ``Location`` points (another host or
+    port) and turn a POST into a GET after a 302; this one stops there, before anything is sent."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        fp.close()
+        path = urllib.parse.urlsplit(req.full_url)
+        path = path.path + (f"?{path.query}" if path.query else "")
+        raise RedirectRefused(req.get_method(), path, code, (
+            f"a redirect to {newurl}, which the sanity script does not follow: the token was not sent there. "
+            "Give the server's own address as --url (for instance https://… when it redirects http to https)"))
+
+
 class Http:
-    """A tiny JSON client with a bearer token."""
+    """A tiny JSON client with a bearer token, which never follows a redirect."""
 
     def __init__(self, url, token, timeout=60):
         if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
@@ -36,6 +53,7 @@ class Http:
         self.token = token
         self.timeout = timeout
         self.last_date = None  # the server's Date header of the last answer
+        self.opener = urllib.request.build_opener(_RefuseRedirects)
 
     def send(self, method, path, body=None, content_type="application/json", token=None):
         """``(status, bytes)`` for a request; connection failures raise HttpError with status 0."""
@@ -44,7 +62,7 @@ class Http:
             headers["Content-Type"] = content_type
         request = urllib.request.Request(self.url + path, data=body, method=method, headers=headers)  # noqa: S310 - http(s) only
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - the operator's URL
+            with self.opener.open(request, timeout=self.timeout) as response:
                 self._date(response)
                 return response.status, response.read()
         except urllib.error.HTTPError as exc:
