@@ -9,7 +9,8 @@ from .conftest import error_text
 
 def test_get_returns_every_setting_typed(api):
     settings = api.get("/api/settings").get_json()
-    assert set(settings) == set(SETTINGS)
+    secret_markers = {f"{key}_set" for key, d in SETTINGS.items() if d.is_secret}  # tests/auth/test_secrets_masked.py
+    assert set(settings) == set(SETTINGS) | secret_markers
     assert settings["backup_auto_enabled"] is False
     assert settings["backup_auto_frequency_hours"] == 24
     assert settings["backup_auto_retention"] == 10

@@ -3,6 +3,7 @@
 from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user
 
+from .. import masking
 from ..access import visible_camera_ids
 from ..auth.decorators import admin_required, login_required
 from ..models import Camera, Group
@@ -75,6 +76,7 @@ def edit(camera_id):
     if request.method == "POST":
         return _save(camera)
     data = service.camera_to_dict(camera, group_ids=service.group_ids_by_camera().get(camera.id, []))
+    data = masking.camera_answer(data, viewer=False)  # rtsp://user:***@…; saving it unchanged keeps them
     return _form_response(forms.CameraForm.for_camera(data, has_password=bool(camera.onvif_password)), camera)
 
 

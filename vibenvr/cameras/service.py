@@ -4,6 +4,7 @@ from peewee import IntegrityError
 
 from ..access import forget_in_allow_lists
 from ..db import current_row, save_changes, write_transaction
+from ..masking import keep_stored_camera_secrets
 from ..models import Camera, CameraGroup, Group, StorageProfile
 from ..timeutil import iso
 from ..validation import ConflictError, FieldError, ValidationError, clean_object
@@ -68,6 +69,7 @@ def create_camera(data):
     """Validate ``data`` (API vocabulary) and create the camera. Raises ValidationError / ConflictError."""
     clean, _ = clean_object(CAMERA_API_SCHEMA, data)
     group_ids = clean.pop("group_ids")
+    keep_stored_camera_secrets(clean, None)  # a masked *** here has nothing to keep: refused
     try:
         with write_transaction():
             _check_references({**clean, "group_ids": group_ids})
@@ -86,6 +88,7 @@ def update_camera(camera, data):
     try:
         with write_transaction():
             camera = current_row(Camera, camera.id, "camera")
+            keep_stored_camera_secrets(clean, camera)  # a masked URL written back keeps its credentials
             _check_references({**clean, "group_ids": group_ids})
             if "name" in clean:
                 _check_unique_name(clean["name"], exclude_id=camera.id)

@@ -1,5 +1,6 @@
 """The Global Settings form: HTML form fields to a {key: value} change set for ``update_settings``."""
 
+from ..masking import mask_url
 from ..pages import form_bool
 from .registry import GROUPS, PRESETS, SETTINGS
 
@@ -48,7 +49,7 @@ def shown_values(current, changes=None):
     for key, definition in SETTINGS.items():
         if definition.is_secret:
             continue
-        value = current.get(key)
+        value = mask_url(current.get(key)) if definition.masked_url else current.get(key)
         if changes and key in changes:
             value = changes[key] == "on" if definition.type == "bool" else changes[key]
         values[key] = int(value) if isinstance(value, float) and value.is_integer() else value

@@ -23,9 +23,11 @@ class SettingDef:
     choices: tuple = ()
     max_length: int = 500
     check: object = field(default=None, compare=False)  # extra check: value -> message or None
+    masked_url: bool = False  # a URL that may hold credentials: answered masked (vibenvr/masking.py)
 
     @property
     def is_secret(self):
+        """Write-only (SPEC §12): never in an answer or a page, only in backups and the export."""
         return self.type == "secret"
 
 
@@ -72,7 +74,8 @@ _DEFS = [
     SettingDef("telegram_bot_token", "secret", "", "notifications", "Telegram bot token", max_length=255),
     SettingDef("telegram_chat_id", "str", "", "notifications", "Telegram chat id", max_length=64),
     SettingDef("webhook_url", "str", "", "notifications", "Webhook URL",
-               "Called with a JSON body on every event.", max_length=2048, check=_url_check),
+               "Called with a JSON body on every event.", max_length=2048, check=_url_check,
+               masked_url=True),
     SettingDef("max_storage_gb", "float", 0.0, "storage", "Maximum storage (GB)",
                "Recordings are pruned above this size. 0 means no limit.", min=0, max=1_000_000),
     SettingDef("min_free_space_gb", "float", 5.0, "storage", "Minimum free space (GB)",

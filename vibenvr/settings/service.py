@@ -3,6 +3,7 @@
 from flask import g, has_app_context
 
 from ..db import write_transaction
+from ..masking import keep_stored_settings
 from ..models import Setting
 from ..signals import settings_changed
 from ..validation import FieldError, ValidationError
@@ -56,6 +57,7 @@ def update_settings(changes, from_form=False):
     with write_transaction():
         clear_cache()  # compare with the values as they are now, a restore's included (SPEC §12)
         current = get_settings()
+        clean = keep_stored_settings(clean, current, SETTINGS)  # a masked URL written back keeps its password
         changed = [key for key, value in clean.items() if current.get(key) != value]
         for key in changed:
             Setting.insert(key=key, value=clean[key]).on_conflict(
