@@ -87,7 +87,7 @@ def test_an_unreachable_server_does_not_start():
 def test_a_missing_token_is_a_usage_error():
     result = subprocess.run([sys.executable, str(SCRIPT), "--url", "http://127.0.0.1:9"], capture_output=True,
                             text=True, timeout=60, cwd=ROOT, env={"PATH": "/usr/bin:/bin"})
-    assert result.returncode == 2 and "--token (or VIBENVR_TOKEN) is required" in result.stderr
+    assert result.returncode == 2 and "an admin's API token is required: --token-file PATH, the VIBENVR_TOKEN environment" in result.stderr
 
 
 def failing_run(app, server):
