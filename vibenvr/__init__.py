@@ -40,8 +40,10 @@ def create_app(test_config=None):
     from .settings.service import clear_cache
 
     app.before_request(clear_cache)  # settings are read at most once per request
+    from . import hardening
     from .auth import session
 
+    hardening.init_app(app)  # headers, and the 64 KB limit of anonymous bodies before CSRF reads the form
     session.init_app(app)
     errors.init_app(app)
     _register_blueprints(app)

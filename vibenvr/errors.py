@@ -3,7 +3,7 @@
 import logging
 from urllib.parse import quote
 
-from flask import current_app, redirect, render_template, request, url_for
+from flask import current_app, g, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -86,7 +86,7 @@ def init_app(app):
         }[status]
         if status == 413:
             limit = app.config["MAX_UPLOAD_MB"]
-            message = f"The upload is larger than the limit of {limit} MB (VIBENVR_MAX_UPLOAD_MB)."
+            message = g.get("body_limit_message") or f"The upload is larger than the limit of {limit} MB (VIBENVR_MAX_UPLOAD_MB)."
         response = render_error(status, message)
         if status == 405 and hasattr(exc, "valid_methods") and exc.valid_methods and not isinstance(response, tuple):
             response.headers["Allow"] = ", ".join(exc.valid_methods)
