@@ -90,9 +90,13 @@ def csrf_token_for(client):
 
 def sign_in(client, user):
     """Sign ``client`` in as ``user`` and make it send the CSRF token with every request."""
+    from vibenvr.auth.sessions import start
+
     token = csrf_token_for(client)
+    with client.application.test_request_context():
+        session_id = start(user)  # a server-side session record, as a real sign-in makes
     with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
+        session["_user_id"] = session_id
         session["_fresh"] = True
     client.environ_base["HTTP_X_CSRFTOKEN"] = token
     client.csrf_token = token

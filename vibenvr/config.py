@@ -52,6 +52,9 @@ def build_config(test_config=None):
         "MAX_UPLOAD_MB": _env_int("VIBENVR_MAX_UPLOAD_MB", 10),
         "SESSION_COOKIE_SECURE": _env_flag("VIBENVR_SECURE_COOKIES", False),
         "TRUSTED_PROXIES": _env_int("VIBENVR_TRUSTED_PROXIES", 0),
+        # A signed-in session ends on the server after this many days, or after this many days unused.
+        "SESSION_MAX_DAYS": _env_int("VIBENVR_SESSION_MAX_DAYS", 30),
+        "SESSION_IDLE_DAYS": _env_int("VIBENVR_SESSION_IDLE_DAYS", 14),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,

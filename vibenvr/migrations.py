@@ -72,16 +72,30 @@ def _rebuild(database, model):
 
 
 def _state_tables(database):
-    """The tables of the running service's state (``vibenvr/runtime.py``: sessions, sign-in limits,
-    TOTP replay memory), which part one kept in each worker's memory."""
+    """Every table of the running service's state (``vibenvr/runtime.py``), as it is now: a new install."""
     from .runtime import STATE_MODELS
 
     database.create_tables(STATE_MODELS, safe=True)
 
 
+def _login_state(database):
+    """Sign-in limits and TOTP replay memory, which part one kept in each worker's memory."""
+    from .runtime import SignInFailure, TotpLastStep
+
+    database.create_tables([TotpLastStep, SignInFailure], safe=True)
+
+
+def _server_sessions(database):
+    """Server-side session records: the cookie holds a random id, sign-out deletes the row."""
+    from .runtime import UserSession
+
+    database.create_tables([UserSession], safe=True)
+
+
 MIGRATIONS = [
     (1, "ids are never reused (SQLite AUTOINCREMENT)", _sqlite_autoincrement),
-    (2, "sessions, sign-in limits and TOTP replay memory in the database", _state_tables),
+    (2, "sign-in limits and TOTP replay memory in the database", _login_state),
+    (3, "server-side sessions", _server_sessions),
 ]
 
 

@@ -131,9 +131,20 @@ class User(UserMixin, IdModel):
         return self.role == "admin"
 
     def get_id(self):
-        # The session stores the id with a password fingerprint, so a password reset
-        # (or a restore that changes the hash) ends other sessions.
-        return f"{self.id}:{self.hashed_password[-16:]}"
+        """The random id of this user's server-side session (``auth.sessions``); never the hash, nor any of it."""
+        session_id = getattr(self, "session_id", None)
+        if session_id is None:
+            raise RuntimeError("no session for this user: sign in with vibenvr.auth.sessions.sign_in(user)")
+        return session_id
+
+    # flask-login's UserMixin compares users by get_id(), the session id: two loads of one user are one user.
+    def __eq__(self, other):
+        return isinstance(other, User) and self.id is not None and self.id == other.id
+
+    def __ne__(self, other):
+        return not self == other
+
+    __hash__ = IdModel.__hash__
 
 
 class ApiToken(IdModel):

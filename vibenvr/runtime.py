@@ -4,7 +4,7 @@ A restore never touches them and no backup carries them. Each table is added by 
 (``vibenvr/migrations.py``) and listed in ``STATE_MODELS`` so that a new install creates it too.
 """
 
-from peewee import BigIntegerField, CharField, DateTimeField, IntegerField, Model
+from peewee import BigIntegerField, BooleanField, CharField, DateTimeField, IntegerField, Model
 
 from .db import db
 
@@ -41,3 +41,21 @@ class SignInFailure(StateModel):
 
 
 STATE_MODELS += [TotpLastStep, SignInFailure]
+
+
+class UserSession(StateModel):
+    """A signed-in browser (``auth.sessions``): the cookie holds a random id inside Flask's signed session,
+    this row its SHA-256. Sign-out deletes the row, so a copied cookie stops working; a row whose user is
+    gone, disabled or has another password hash (``password_mark``) no longer signs anyone in."""
+
+    session_hash = CharField(unique=True, max_length=64)
+    user_id = IntegerField(index=True)  # no foreign key: a restore deletes and re-inserts users
+    password_mark = CharField(max_length=64)  # SHA-256 of the user's id and password hash; never sent
+    is_pending = BooleanField(default=False)  # the password was right, the 2FA code is still to come
+    created_at = DateTimeField()
+    last_seen_at = DateTimeField(index=True)
+    user_agent = CharField(default="", max_length=300)
+    address = CharField(default="", max_length=64)
+
+
+STATE_MODELS.append(UserSession)

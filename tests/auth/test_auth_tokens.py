@@ -9,7 +9,7 @@ from vibenvr.auth import twofactor
 from vibenvr.auth.tokens import sha256_hex
 from vibenvr.models import ApiToken, RecoveryCode, User
 
-from builders import make_camera, make_token, make_user
+from builders import PASSWORD, make_camera, make_token, make_user
 
 
 def test_bearer_and_x_api_key_both_authenticate(client, admin):
@@ -153,7 +153,7 @@ def test_api_revokes_and_deletes_tokens(api):
 
 
 def test_security_page_creates_lists_and_revokes_tokens(admin_client, admin, clock):
-    response = admin_client.post("/security/tokens", data={"name": "nas script", "expires_in_days": "90"})
+    response = admin_client.post("/security/tokens", data={"name": "nas script", "expires_in_days": "90", "password": PASSWORD})
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "shown only this once" in html
     token = ApiToken.get(ApiToken.name == "nas script")
@@ -170,7 +170,7 @@ def test_security_page_creates_lists_and_revokes_tokens(admin_client, admin, clo
 
 
 def test_security_page_refuses_a_nameless_token(admin_client):
-    response = admin_client.post("/security/tokens", data={"name": " ", "expires_in_days": "never"})
+    response = admin_client.post("/security/tokens", data={"name": " ", "expires_in_days": "never", "password": PASSWORD})
     assert response.status_code == 422 and "name must not be empty" in response.get_data(as_text=True)
     assert ApiToken.select().count() == 0
 

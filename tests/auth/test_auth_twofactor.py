@@ -23,7 +23,7 @@ def enrol(client, user, clock):
     html = _post(client, "/security/2fa/setup").get_data(as_text=True)
     secret = User.get_by_id(user.id).totp_secret
     assert twofactor.format_secret(secret) in html and "<svg" in html
-    response = _post(client, "/security/2fa/enable", code=totp_at(secret, clock()))
+    response = _post(client, "/security/2fa/enable", code=totp_at(secret, clock()), password=PASSWORD)
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     return secret, re.findall(r"<li><code>([a-z0-9]{5}-[a-z0-9]{5})</code></li>", html)
@@ -46,10 +46,15 @@ def test_enrolment_shows_qr_and_secret_and_enables_only_after_a_valid_code(clien
     user = User.get_by_id(admin.id)
     assert response.status_code == 200 and '<svg viewBox=' in html and 'id="totp-secret"' in html
     assert user.totp_secret and not user.is_2fa_enabled
-    wrong = _post(client, "/security/2fa/enable", code="000000" if totp_at(user.totp_secret, clock()) != "000000" else "111111")
+    code = totp_at(user.totp_secret, clock())
+    no_password = _post(client, "/security/2fa/enable", code=code)
+    assert no_password.status_code == 422 and "Enter your current password" in no_password.get_data(as_text=True)
+    wrong_password = _post(client, "/security/2fa/enable", code=code, password="not my password at all")
+    assert wrong_password.status_code == 422 and "The password is wrong" in wrong_password.get_data(as_text=True)
+    wrong = _post(client, "/security/2fa/enable", code="000000" if code != "000000" else "111111", password=PASSWORD)
     assert wrong.status_code == 422 and "does not match" in wrong.get_data(as_text=True)
     assert not User.get_by_id(admin.id).is_2fa_enabled
-    right = _post(client, "/security/2fa/enable", code=totp_at(user.totp_secret, clock()))
+    right = _post(client, "/security/2fa/enable", code=code, password=PASSWORD)  # not used up by the refusals
     assert right.status_code == 200
     assert User.get_by_id(admin.id).is_2fa_enabled
     html = right.get_data(as_text=True)

@@ -42,10 +42,15 @@ def test_setup_enrol_2fa_sign_out_and_sign_in_with_a_code(live_server, page):
     secret = secret_box.inner_text().replace(" ", "")
     assert re.fullmatch(r"[A-Z2-7]{32}", secret)
 
+    page.fill("#f-code", _code(secret, clock))
+    page.click("text=Turn on two-factor")  # without the password: refused, and the code is not used up
+    page.locator("#e-enable-password").wait_for()
     page.fill("#f-code", "000000" if _code(secret, clock) != "000000" else "111111")
+    page.fill("#f-enable-password", "a long enough password")
     page.click("text=Turn on two-factor")
     page.locator("#e-code").wait_for()
     page.fill("#f-code", _code(secret, clock))
+    page.fill("#f-enable-password", "a long enough password")
     page.click("text=Turn on two-factor")
     page.locator("#recovery-codes").wait_for()
     codes = page.locator("#recovery-codes code").all_inner_texts()
@@ -103,6 +108,7 @@ def test_security_page_on_a_phone(live_server, phone):
     login(phone, live_server, "carol", PASSWORD)
     phone.goto(live_server.url + "/security")
     phone.fill("#f-token-name", "phone script")
+    phone.fill("#f-token-password", PASSWORD)
     phone.click("text=Create token")
     phone.locator("#new-token").wait_for()
     assert phone.locator("#new-token").inner_text().startswith("vnvr_")

@@ -122,6 +122,23 @@ def test_a_fresh_install_records_every_migration_and_saves_nothing(tmp_path):
         assert "AUTOINCREMENT" in table_sql(data / "vibenvr.db")[model._meta.table_name]
 
 
+def test_a_database_of_the_release_before_server_sessions_gets_their_table(tmp_path):
+    """The release before migration 3 had migrations 1 and 2: its database has no user_session table."""
+    data = tmp_path / "data"
+    with connected_app(data):
+        make_camera(name="Kept")
+    con = sqlite3.connect(data / "vibenvr.db")
+    con.execute('DROP TABLE "user_session"')
+    con.execute("DELETE FROM schema_migration WHERE number >= 3")
+    con.commit()
+    con.close()
+    with connected_app(data):
+        assert [n for n, _name, _at in applied()] == [n for n, _, _ in MIGRATIONS]
+        assert "user_session" in db.obj.get_tables()
+        assert db.obj.execute_sql("SELECT name FROM camera").fetchall() == [("Kept",)]
+    assert [e.kind for e in BackupStore(data / "backups").list()] == ["manual"]  # saved before migration 3
+
+
 def test_the_frozen_release_database_is_what_that_release_wrote():
     """The fixture itself: the 2.0.0 tables (no AUTOINCREMENT, no migration table) with data in them."""
     text = RELEASE_2_0_0.read_text(encoding="utf-8")

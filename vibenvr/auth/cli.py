@@ -3,11 +3,15 @@
 import sys
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from ..cliutil import command_database, fail
 from ..models import User
+from ..timeutil import iso
 from ..validation import ConflictError, ValidationError
+from . import setupcode
+from .clock import now
 
 users_cli = AppGroup("users", help="Create users and recover access.")
 tokens_cli = AppGroup("tokens", help="Create API tokens.")
@@ -44,7 +48,32 @@ def create_user_command(username, role, email, password_stdin):
             user = create_user({"username": username, "role": role, "email": email, "password": password})
         except (ValidationError, ConflictError) as exc:
             fail(str(exc))
+    if user.role == "admin":  # the marker of SPEC §12: after a data loss, /setup asks for the setup code
+        setupcode.first_admin_created(current_app.config["DATA_DIR"], now(), "flask users create")
     click.echo(f"Created {user.role} {user.username}.")
+
+
+@users_cli.command("setup-code")
+def setup_code_command():
+    """Print the one-time code /setup asks for when the database has no user but backups (or the marker of a
+    first setup) show an earlier install. A new code is made when none is valid; it lasts 24 hours."""
+    with command_database():
+        if User.select().exists():
+            fail("this server has users, so /setup is closed and needs no code",
+                 ["to get in, set a password from the terminal: flask --app app users set-password USERNAME"])
+    earlier = setupcode.here(current_app)
+    if earlier is None:
+        click.echo("No setup code is needed: this data folder shows no earlier install (no backups, no marker), "
+                   "so /setup asks for none.", err=True)
+        return
+    try:
+        code, _made = setupcode.current_code(current_app.config["DATA_DIR"], now())
+    except OSError as exc:
+        fail(f"the setup code cannot be written in {current_app.config['DATA_DIR']} ({exc.strerror or exc})",
+             ["create the administrator from the terminal instead: flask --app app users create NAME --role admin"])
+    click.echo(code.code)
+    click.echo(f"Enter it on /setup before {iso(code.expires_at)}. This server has been set up before: "
+               f"{earlier.reason()}.", err=True)
 
 
 @users_cli.command("set-password")

@@ -31,6 +31,8 @@ class SetupForm(FlaskForm):
     confirm = PasswordField(
         "Repeat the password", validators=[DataRequired(), EqualTo("password", message="The passwords differ.")]
     )
+    setup_code = StringField("Setup code", validators=[Optional(), Length(max=64)],  # after a data loss only
+                             render_kw={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"})
 
 
 class TwoFactorForm(FlaskForm):

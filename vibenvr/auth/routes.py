@@ -1,15 +1,13 @@
 """First-run setup, sign-in (password, then TOTP or a recovery code) and sign-out."""
 
-import datetime as dt
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
 from ..db import write_transaction
 from ..models import User
-from ..timeutil import iso, parse_iso
-from . import devices, twofactor
+from . import devices, sessions, setupcode, twofactor
 from .clock import now
 from .decorators import public
 from .forms import LoginForm, SetupForm, TwoFactorForm
@@ -20,7 +18,7 @@ bp = Blueprint("auth", __name__)
 
 OPEN_ENDPOINTS = {"auth.setup", "static", "main.health"}
 PENDING_KEY = "pending_2fa"
-PENDING_MINUTES = 5
+PENDING_MINUTES = 5  # auth.sessions.PENDING_LIFETIME
 _DUMMY_HASH = hash_password("not a real password, only for timing")
 
 
@@ -30,7 +28,21 @@ def users_exist():
     exists = User.select().exists()
     if exists:
         current_app.extensions["vibenvr_has_users"] = True
+        _mark_installed()
     return exists
+
+
+def _mark_installed():
+    """An install from before the marker existed gets one (SPEC §12: a later data loss asks for a setup code)."""
+    try:
+        setupcode.mark_installed(current_app.config["DATA_DIR"], now(), "users found in the database")
+    except OSError as exc:
+        current_app.logger.warning("could not write %s: %s", setupcode.MARKER_NAME, exc.strerror or exc)
+
+
+@bp.record_once
+def _announce_setup_code(state):
+    setupcode.announce_at_start(state.app)  # the server's log has the code when /setup wants one
 
 
 def safe_next(target):
@@ -61,7 +73,23 @@ def setup():
     if users_exist():
         abort(404)
     form = SetupForm()
+    earlier = setupcode.here(current_app)  # a lost database beside an earlier install: the code is needed
+    if earlier:
+        try:
+            setupcode.announce(current_app, earlier, now())
+        except OSError as exc:
+            return render_template("auth/setup.html", form=form, earlier=earlier, error=(
+                f"The setup code cannot be made ({exc.strerror or exc}), so this page creates no administrator. "
+                "Create one from the terminal: flask --app app users create NAME --role admin")), 503
+        if request.method == "POST":
+            wait = login_limiter().retry_after(setupcode.LIMIT_KEY, client_address())
+            if wait:
+                return _too_many("auth/setup.html", wait, form=form, earlier=earlier)
     if form.validate_on_submit():
+        if earlier:
+            refused = _setup_code_refused(form)
+            if refused:
+                return refused
         hashed = hash_password(form.password.data)  # the slow hash, before the transaction
         with write_transaction():
             if User.select().exists():  # another browser finished first
@@ -73,11 +101,30 @@ def setup():
                 role="admin",
             )
         current_app.extensions["vibenvr_has_users"] = True
+        setupcode.first_admin_created(current_app.config["DATA_DIR"], now(), "/setup")
+        if earlier:
+            login_limiter().succeeded(setupcode.LIMIT_KEY)
         _sign_in(user)
         flash(f"Welcome, {user.username}. Your administrator account is ready. "
               "Turn on two-factor authentication on the Security page.", "success")
         return redirect(url_for("main.index"))
-    return render_template("auth/setup.html", form=form), (422 if form.errors else 200)
+    return render_template("auth/setup.html", form=form, earlier=earlier), (422 if form.errors else 200)
+
+
+def _setup_code_refused(form):
+    """The page again when the setup code is missing (422) or wrong (401, counted like a failed sign-in)."""
+    entered = form.setup_code.data
+    if not setupcode.normalise(entered):
+        form.setup_code.errors = ["Enter the setup code from the server log or from the command shown above."]
+        status = 422
+    elif setupcode.accept(current_app.config["DATA_DIR"], entered, now()):
+        return None
+    else:
+        login_limiter().failed(setupcode.LIMIT_KEY, client_address())
+        form.setup_code.errors = ["That is not the current setup code. Take it from the server log, or run the "
+                                  "command shown above and use the code it prints."]
+        status = 401
+    return render_template("auth/setup.html", form=form, earlier=setupcode.here(current_app)), status
 
 
 def _too_many(template, seconds, **context):
@@ -98,14 +145,17 @@ def _authenticate(username, password):
         rehashed = hash_password(password)
         if User.update(hashed_password=rehashed).where(
                 (User.id == user.id) & (User.hashed_password == user.hashed_password)).execute():
-            user.hashed_password = rehashed  # the session's fingerprint follows the stored hash
+            sessions.follow_rehash(user.id, user.hashed_password, rehashed)  # they stay signed in
+            user.hashed_password = rehashed
     return user
 
 
 def _sign_in(user):
-    """Start a fresh session for ``user`` (nothing of the anonymous session survives)."""
-    session.clear()
-    login_user(user)
+    """Start a fresh server-side session for ``user`` (nothing of the anonymous session survives)."""
+    pending = session.get(PENDING_KEY)
+    if isinstance(pending, dict):
+        sessions.end(pending.get("session"))
+    sessions.sign_in(user)
     login_limiter().succeeded(user.username)
 
 
@@ -132,7 +182,7 @@ def login():
         device = devices.trusted_device_for(user, request.cookies.get(devices.COOKIE_NAME), now())
         if device is None:
             session.clear()
-            session[PENDING_KEY] = {"user": user.get_id(), "at": iso(now()), "next": next_url}
+            session[PENDING_KEY] = {"session": sessions.start_pending(user), "next": next_url}
             return redirect(url_for("auth.two_factor"))
     _sign_in(user)
     return redirect(next_url or url_for("main.index"))
@@ -143,15 +193,8 @@ def _pending_user():
     pending = session.get(PENDING_KEY)
     if not isinstance(pending, dict):
         return None
-    try:
-        started = parse_iso(pending.get("at"))
-    except ValueError:
-        return None
-    if now() - started > dt.timedelta(minutes=PENDING_MINUTES):
-        return None
-    user_pk = str(pending.get("user", "")).partition(":")[0]
-    user = User.get_or_none(User.id == int(user_pk)) if user_pk.isdigit() else None
-    if user is None or user.get_id() != pending.get("user") or not user.is_active or not user.is_2fa_enabled:
+    user = sessions.pending_user(pending.get("session"))  # five minutes, the same password hash, active
+    if user is None or not user.is_2fa_enabled:
         return None
     return user
 

@@ -4,7 +4,7 @@ from flask import abort, g, request
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
-from ..models import User
+from . import sessions
 from .tokens import token_from_request, user_for_token
 
 login_manager = LoginManager()
@@ -14,15 +14,9 @@ UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 @login_manager.user_loader
-def load_user(user_id):
-    """Session ids are ``"<id>:<password fingerprint>"``; a changed password ends the session."""
-    user_pk, _, fingerprint = str(user_id).partition(":")
-    if not user_pk.isdigit():
-        return None
-    user = User.get_or_none(User.id == int(user_pk))
-    if user is None or user.get_id() != user_id or not user.is_active:
-        return None
-    return user
+def load_user(session_id):
+    """The cookie holds a random session id; its server-side record says whose it is (``auth.sessions``)."""
+    return sessions.load(session_id)
 
 
 @login_manager.request_loader
@@ -40,6 +34,7 @@ def init_app(app):
     """Sign-in, CSRF, the failed-login limiter and the ``users``/``tokens`` commands."""
     from . import cli, ratelimit
 
+    sessions.init_app(app)  # first: its before_request must run before anything reads current_user
     ratelimit.init_app(app)
     cli.init_app(app)
     proxies = app.config.get("TRUSTED_PROXIES") or 0

@@ -7,6 +7,7 @@ import secrets
 from flask import current_app, session
 from flask_wtf.csrf import generate_csrf
 
+from ..auth.sessions import start
 from ..auth.tokens import issue_token
 from ..models import User
 from ..users.service import create_user, delete_user
@@ -37,10 +38,11 @@ def _page_client(app, user):
     with app.test_request_context(base_url=BASE_URL):
         token = generate_csrf()
         raw = dict(session)
+        session_id = start(user)  # ended with the viewer: deleting a user ends their sessions
     client = app.test_client()
     with client.session_transaction(base_url=BASE_URL) as stored:
         stored.update(raw)
-        stored["_user_id"] = user.get_id()
+        stored["_user_id"] = session_id
         stored["_fresh"] = True
     client.environ_base["HTTP_X_CSRFTOKEN"] = token
     return client

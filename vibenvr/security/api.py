@@ -1,10 +1,11 @@
 """``/api/tokens``: every signed-in user manages their own tokens; admins see and manage everyone's."""
 
-from flask import Blueprint, abort, jsonify, request
+from flask import Blueprint, abort, g, jsonify, request
 from flask_login import current_user
 
+from ..auth import reauth
 from ..auth.decorators import login_required
-from ..auth.tokens import token_to_dict
+from ..auth.tokens import sha256_hex, token_from_request, token_to_dict
 from ..http import json_body
 from ..models import ApiToken, User
 from . import tokens
@@ -32,7 +33,16 @@ def list_tokens():
 @bp.post("")
 @login_required
 def create_token():
-    token, plain = tokens.create_token(json_body(), current_user)
+    """With an API token: the new one expires no later than it. With a browser session: the body's
+    ``current_password`` is required, as on the Security page (a copied cookie cannot mint tokens)."""
+    data = json_body()
+    not_after = None
+    if g.get("auth_via_token"):
+        acting = ApiToken.get_or_none(ApiToken.token_hash == sha256_hex(token_from_request(request)))
+        not_after = acting.expires_at if acting is not None else None
+    else:
+        reauth.require(current_user, data, "make a token from a browser session")
+    token, plain = tokens.create_token(data, current_user, not_after=not_after)
     return jsonify({**token_to_dict(token), "token": plain}), 201
 
 

@@ -3,21 +3,37 @@
 Each action answers htmx with its section and a plain form post with the whole page.
 """
 
-from flask import Blueprint, abort, render_template, request
-from flask_login import current_user, login_user
+from flask import Blueprint, abort, render_template, request, session
+from flask_login import current_user
 
-from ..auth import devices, twofactor
+from ..auth import devices, reauth, sessions, twofactor
 from ..auth.clock import now
 from ..auth.decorators import login_required
-from ..auth.passwords import verify_password
-from ..auth.ratelimit import client_address, login_limiter, wait_text
-from ..http import is_htmx
+from ..auth.tokens import token_from_request
+from ..http import error_json, is_htmx
 from ..models import ApiToken, TrustedDevice, User
 from ..settings.service import get_setting
 from ..validation import ValidationError
 from . import tokens as token_service
 
 bp = Blueprint("security", __name__, url_prefix="/security")
+
+BROWSER_ONLY = ("The Security pages work only in a signed-in browser, never with an API token. "
+                "Sign in at /login to change your password, two-factor authentication, devices or tokens.")
+
+
+def _browser_session_only():
+    """Any request to /security/* that carries an API token (valid or not) is a 403, answered before the
+    session cookie it may also carry is looked at: a token can never reach these pages (SPEC §12)."""
+    if request.blueprint == "security" and token_from_request(request) is not None:
+        return error_json(403, BROWSER_ONLY)
+    return None
+
+
+@bp.record_once
+def _refuse_tokens_first(state):
+    # Ahead of the app's other before_request hooks (the CSRF check answers a bad token with 401).
+    state.app.before_request_funcs.setdefault(None, []).insert(0, _browser_session_only)
 
 
 def _user():
@@ -30,6 +46,9 @@ def _context(user, **extra):
         "now": now(),
         "devices": devices.devices_of(user),
         "tokens": list(token_service.tokens_query(user)),
+        "sessions": sessions.sessions_of(user),
+        "is_current": sessions.is_current,
+        "describe_browser": devices.describe_browser,
         "recovery_left": twofactor.remaining_recovery_codes(user),
         "enrolling": bool(user.totp_secret) and not user.is_2fa_enabled,
         "errors": {},
@@ -42,11 +61,13 @@ def _context(user, **extra):
     return context
 
 
-def _answer(section, user, status=200, **extra):
-    """The section for htmx, the whole page otherwise; always ``Vary: HX-Request``."""
+def _answer(section, user, status=200, also=(), **extra):
+    """The section for htmx (with the ``also`` sections swapped out of band), the whole page otherwise;
+    always ``Vary: HX-Request``."""
     context = _context(user, **extra)
     if is_htmx() and section != "page":
         body = render_template(f"security/_{section}.html", **context)
+        body += "".join(render_template(f"security/_{name}.html", oob=True, **context) for name in also)
     else:
         body = render_template("security/page.html", **context)
     return body, status, {"Vary": "HX-Request", "Cache-Control": "no-store"}
@@ -54,14 +75,7 @@ def _answer(section, user, status=200, **extra):
 
 def _password_ok(user, field="password"):
     """Check a re-typed password for a sensitive action; failures count like failed sign-ins."""
-    limiter = login_limiter()
-    wait = limiter.retry_after(user.username, client_address())
-    if wait:
-        return f"Too many wrong passwords. Try again in {wait_text(wait)}."
-    if not verify_password(user.hashed_password, request.form.get(field, "")):
-        limiter.failed(user.username, client_address())
-        return "The password is wrong."
-    return None
+    return reauth.problem(user, request.form.get(field, ""))
 
 
 @bp.get("")
@@ -89,8 +103,16 @@ def change_password():
             errors["new_password"] = "The new password " + exc.errors[0].removeprefix("password ")
     if errors:
         return _answer("password", user, 422, errors=errors)
-    login_user(user)  # the session follows the new password; other sessions end
-    return _answer("password", user, password_changed=True)
+    sessions.sign_in(user, fresh_cookie=False)  # every session ended with the old password; this one goes on
+    notices = []
+    if "on" in request.form.getlist("revoke_devices"):
+        count = TrustedDevice.delete().where(TrustedDevice.user == user.id).execute()
+        notices.append(f"{count} trusted device{'s' if count != 1 else ''} removed")
+    if "on" in request.form.getlist("revoke_tokens"):
+        count = token_service.revoke_all_tokens(user)
+        notices.append(f"{count} API token{'s' if count != 1 else ''} revoked")
+    return _answer("password", user, password_changed=True, password_notices=notices,
+                   also=("sessions", "devices", "tokens"))
 
 
 @bp.post("/2fa/setup")
@@ -110,6 +132,9 @@ def enable_2fa():
     user = _user()
     if user.is_2fa_enabled or not user.totp_secret:
         return _answer("twofactor", user, 409, errors={"twofactor": "Start the set-up first."})
+    problem = _password_ok(user)  # before the code, so a wrong password does not use the code up
+    if problem:
+        return _answer("twofactor", user, 422, errors={"enable_password": problem})
     if not twofactor.accept_totp(user, request.form.get("code", ""), now()):
         error = "That code does not match. Check the time on your phone and enter the current 6-digit code."
         return _answer("twofactor", user, 422, errors={"code": error})
@@ -180,6 +205,9 @@ def _own_token(token_id):
 @login_required
 def create_token():
     user = _user()
+    problem = _password_ok(user)
+    if problem:
+        return _answer("tokens", user, 422, errors={"token_password": problem})
     try:
         days = token_service.expiry_days_choice(request.form.get("expires_in_days"))
         token, plain = token_service.create_token({"name": request.form.get("name", ""), "expires_in_days": days}, user)
@@ -203,3 +231,21 @@ def delete_token(token_id):
     token = _own_token(token_id)
     token.delete_instance()
     return _answer("tokens", _user(), token_notice=f'The token "{token.name}" was deleted.')
+
+
+@bp.post("/sessions/end-others")
+@login_required
+def end_other_sessions():
+    count = sessions.end_all(current_user.id, keep=session.get("_user_id"))
+    notice = f"{count} other session{'s' if count != 1 else ''} signed out." if count else "No other session was open."
+    return _answer("sessions", _user(), session_notice=notice)
+
+
+@bp.post("/sessions/<int:record_id>/end")
+@login_required
+def end_session(record_id):
+    record = next((r for r in sessions.sessions_of(_user()) if r.id == record_id and not sessions.is_current(r)), None)
+    if record is None:
+        abort(404, description=f"session {record_id} does not exist (this browser's own one ends with Sign out)")
+    sessions.end_record(record)
+    return _answer("sessions", _user(), session_notice="That session was signed out.")

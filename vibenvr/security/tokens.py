@@ -1,10 +1,12 @@
 """API token management shared by ``/api/tokens``, the Security page and the terminal."""
 
+import datetime as dt
+
 from ..auth.clock import now
 from ..auth.tokens import issue_token
 from ..db import current_row, save_changes, write_transaction
 from ..models import ApiToken, User
-from ..timeutil import parse_iso
+from ..timeutil import iso, parse_iso
 from ..validation import REQUIRED, FieldError, ValidationError, clean_object, integer, nullable, text
 
 MAX_EXPIRY_DAYS = 3650
@@ -53,10 +55,11 @@ def tokens_query(user=None):
     return query
 
 
-def create_token(data, acting_user):
+def create_token(data, acting_user, not_after=None):
     """Validate ``data`` and issue a token; admins may name another owner with ``username``.
 
-    Returns ``(ApiToken, plain)``.
+    ``not_after``: the expiry of the API token making this one (it may not outlive it). Returns
+    ``(ApiToken, plain)``.
     """
     clean, _ = clean_object(CREATE_SCHEMA, data)
     owner = acting_user
@@ -68,6 +71,8 @@ def create_token(data, acting_user):
             raise ValidationError([FieldError("username", f"refers to {clean['username']!r}, who does not exist")])
     if clean["expires_in_days"] is not None and clean["expires_at"] is not None:
         raise ValidationError([FieldError("expires_at", "cannot be given together with expires_in_days")])
+    if not_after is not None:
+        _within(clean, data, not_after)
     with write_transaction():
         owner = current_row(User, owner.id, "user")
         token, plain = issue_token(owner, clean["name"], expires_days=clean["expires_in_days"])
@@ -75,6 +80,29 @@ def create_token(data, acting_user):
             token.expires_at = clean["expires_at"]
             token.save(only=[ApiToken.expires_at])
     return token, plain
+
+
+def _within(clean, data, not_after):
+    """A token made with an API token expires no later than that one (SPEC §12): with no expiry asked for,
+    it gets that token's; a later one, or an explicit "never", is refused."""
+    days = clean["expires_in_days"]
+    asked = clean["expires_at"] or (now() + dt.timedelta(days=days) if days else None)
+    field = "expires_at" if "expires_at" in data else "expires_in_days"
+    if asked is None and ("expires_in_days" in data or "expires_at" in data):
+        raise ValidationError([FieldError(field, f"cannot be never: the API token making this one expires at "
+                                                 f"{iso(not_after)}, and a token cannot make one that outlives it")])
+    if asked is None:
+        clean["expires_at"], clean["expires_in_days"] = not_after, None
+    elif asked > not_after:
+        raise ValidationError([FieldError(field, f"would be after {iso(not_after)}, when the API token making this "
+                                                 "one expires; a token cannot make one that outlives it")])
+
+
+def revoke_all_tokens(user):
+    """Revoke every active token of ``user`` (a password change offers it); return how many."""
+    with write_transaction():
+        return ApiToken.update(is_active=False).where(
+            (ApiToken.user == user.id) & (ApiToken.is_active == True)).execute()  # noqa: E712
 
 
 def update_token(token, data):

@@ -4,8 +4,9 @@ Plain forms that post and redirect; errors re-render the page with the reasons i
 """
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_user
+from flask_login import current_user
 
+from ..auth import sessions
 from ..auth.decorators import admin_required
 from ..models import Camera, Group, User
 from ..pages import get_or_404
@@ -87,7 +88,7 @@ def _apply(user, data, done):
         return _edit(_get(user.id), _problems(exc), _status(exc))
     flash(done, "success")
     if user.id == current_user.id and "password" in data:
-        login_user(_get(user.id))  # keep this session; the user's other sessions end
+        sessions.sign_in(_get(user.id), fresh_cookie=False)  # this browser stays signed in; every other session ended
     if user.id == current_user.id and (data.get("role") == "viewer" or data.get("is_active") is False):
         return redirect(url_for("main.index"))
     return redirect(url_for("users.edit_page", user_id=user.id))

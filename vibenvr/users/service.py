@@ -7,7 +7,7 @@ import re
 
 from peewee import SqliteDatabase, fn
 
-from ..auth import twofactor
+from ..auth import sessions, twofactor
 from ..auth.passwords import hash_password, password_problem
 from ..db import current_row, db, save_changes, write_transaction
 from ..models import Camera, Group, User
@@ -164,6 +164,8 @@ def update_user(user, data):
         if "is_active" in clean:
             clean["is_active_user"] = clean.pop("is_active")
         save_changes(user, clean)
+        if "hashed_password" in clean or clean.get("is_active_user") is False:
+            sessions.end_all(user.id)  # a reset password or a disabled account signs every browser out
     return user
 
 
@@ -174,10 +176,11 @@ def delete_user(user, acting_user=None):
         user = current_row(User, user.id, "user")
         _guard_last_admin(user, None, False, "deleted")
         user.delete_instance(recursive=True)
+        sessions.end_all(user.id)
 
 
 def set_password(user, plain):
-    """Set a new password (policy checked); other sessions of the user end with it."""
+    """Set a new password (policy checked); every session of the user ends with it."""
     return update_user(user, {"password": plain})
 
 
