@@ -39,7 +39,7 @@ TABLES = ("setting", "storage_profile", "camera", "group", "camera_group", "user
 
 def large_document():
     """A valid v2 document of the benchmark's size (checksum added by the caller)."""
-    from vibenvr.backups.format import FORMAT, SCHEMA_VERSION
+    from vibenvr.backups.document.canonical import FORMAT, SCHEMA_VERSION
     from vibenvr.settings.registry import SETTINGS
 
     stamp = "2026-11-29T22:40:00Z"
@@ -184,7 +184,7 @@ def floor_restore(db_path, rows):
 
 def rss_child(data_dir, backup_path):
     """In a fresh process: peak RSS growth while reading, validating and restoring one file."""
-    from vibenvr.backups.format import validate_document
+    from vibenvr.backups.document.validate import validate_document
     from vibenvr.backups.restore import restore_document
     from vibenvr.db import db
 
@@ -218,7 +218,9 @@ def main():
     args = parser.parse_args()
 
     from vibenvr.backups import service
-    from vibenvr.backups.format import compute_checksum, encode, export_bytes, validate_document
+    from vibenvr.backups.document.canonical import compute_checksum, encode
+    from vibenvr.backups.document.export import export_bytes
+    from vibenvr.backups.document.validate import validate_document
     from vibenvr.backups.restore import restore_document
     from vibenvr.db import db
 

@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from vibenvr import create_app
-from vibenvr.backups import scheduler as scheduler_module
+from vibenvr.backups.automation import scheduler as scheduler_module
 from vibenvr.db import db
 from vibenvr.settings.service import update_settings
 

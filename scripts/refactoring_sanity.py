@@ -35,7 +35,7 @@ except ImportError:
     sys.exit("This script needs the project's requirements: run `make run` once (it creates .venv), "
              "or `pip install -r requirements.txt`.")
 
-from vibenvr.backups.guard import NOT_STARTED, GuardNotStarted, ZeroTraceGuard  # noqa: E402
+from vibenvr.sanity.guard import NOT_STARTED, GuardNotStarted, ZeroTraceGuard  # noqa: E402
 from vibenvr.sanity.remote import Http, HttpError, HttpTarget  # noqa: E402
 from vibenvr.sanity.remote_checks import CHECKS, RemoteContext  # noqa: E402
 from vibenvr.sanity.runner import run_checks, select  # noqa: E402

@@ -48,7 +48,7 @@ def create_app(test_config=None):
     errors.init_app(app)
     _register_blueprints(app)
     _register_template_helpers(app)
-    from .backups import scheduler
+    from .backups.automation import scheduler
 
     scheduler.init_app(app)  # automatic backups: a thread in serving processes, one per data folder
     return app

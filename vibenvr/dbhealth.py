@@ -112,8 +112,8 @@ _newest = {}  # (folder, its listing) -> the newest valid backup's name
 
 def newest_valid_backup(folder):
     """The name of the newest backup in ``folder`` that validates, or None; cached until the folder changes."""
+    from .backups.document.validate import validate_document
     from .backups.errors import BackupError
-    from .backups.format import validate_document
     from .backups.store import BackupStore
 
     store = BackupStore(folder)
@@ -160,7 +160,7 @@ class DatabaseHealth:
     def start(self):
         self.problem = self._check_and_prepare()
         self._checked_at = time.monotonic()
-        from .backups.scheduler import is_serving_process
+        from .backups.automation.scheduler import is_serving_process
 
         if self.problem and is_serving_process():  # a terminal command says it in its own words
             log.error("%s. Every page answers 503 until it is restored: %s", sentence(self.problem.headline()),

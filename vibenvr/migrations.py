@@ -149,7 +149,7 @@ def _save_before(database, number, data_dir, backup_dir):
     if backup_dir is None:
         return
     try:
-        from .backups.format import export_bytes
+        from .backups.document.export import export_bytes
         from .backups.store import BackupStore
 
         entry = BackupStore(backup_dir).write_bytes(export_bytes("manual"), "manual", utcnow())

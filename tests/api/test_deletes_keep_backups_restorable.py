@@ -3,7 +3,8 @@
 Runs on SQLite and, through ``make test``, on PostgreSQL.
 """
 
-from vibenvr.backups.format import SECTIONS, validate_document
+from vibenvr.backups.document.canonical import SECTIONS
+from vibenvr.backups.document.validate import validate_document
 from vibenvr.backups.restore import restore_document
 from vibenvr.models import User
 

@@ -13,7 +13,9 @@ import re
 import pytest
 
 from tests.pages.helpers import camera_form, inline_errors
-from vibenvr.backups.format import SECTIONS, export_document, validate_document
+from vibenvr.backups.document.canonical import SECTIONS
+from vibenvr.backups.document.export import export_document
+from vibenvr.backups.document.validate import validate_document
 from vibenvr.backups.restore import restore_document
 
 from builders import make_camera, make_group, make_profile, make_user

@@ -13,7 +13,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from peewee import SqliteDatabase
 
-from vibenvr.backups.format import SECTIONS, export_bytes, export_document, validate_document
+from vibenvr.backups.document.canonical import SECTIONS
+from vibenvr.backups.document.export import export_bytes, export_document
+from vibenvr.backups.document.validate import validate_document
 from vibenvr.backups.restore import restore_document
 from vibenvr.db import SQLITE_PRAGMAS, db
 from vibenvr.migrations import migrate

@@ -12,8 +12,9 @@ import sqlite3
 import psycopg2
 import pytest
 
+from vibenvr.backups.document.export import export_document
+from vibenvr.backups.document.validate import validate_document
 from vibenvr.backups.errors import RestoreFailed
-from vibenvr.backups.format import export_document, validate_document
 from vibenvr.backups.restore import restore_document
 from vibenvr.cameras.service import update_camera
 from vibenvr.db import BUSY_MESSAGES, WRITE_LOCK_KEY, db

@@ -3,7 +3,8 @@
 import contextlib
 import datetime as dt
 
-from vibenvr.backups.format import SECTIONS, compute_checksum, export_document
+from vibenvr.backups.document.canonical import SECTIONS, compute_checksum
+from vibenvr.backups.document.export import export_document
 from vibenvr.db import db
 from vibenvr.models import RecoveryCode, TrustedDevice
 from vibenvr.settings.service import update_settings

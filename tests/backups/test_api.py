@@ -5,7 +5,9 @@ import json
 
 import pytest
 
-from vibenvr.backups.format import compute_checksum, encode, export_document, validate_document
+from vibenvr.backups.document.canonical import compute_checksum, encode
+from vibenvr.backups.document.export import export_document
+from vibenvr.backups.document.validate import validate_document
 from vibenvr.models import User
 
 from .helpers import backup_files, build_rich_config, sections, snapshot

@@ -12,8 +12,9 @@ import threading
 import pytest
 
 from vibenvr.backups import service
+from vibenvr.backups.document.canonical import encode
+from vibenvr.backups.document.export import export_document
 from vibenvr.backups.errors import BackupNotFound, InvalidBackupName, UnusableBackup
-from vibenvr.backups.format import encode, export_document
 from vibenvr.backups.store import BackupStore, suggest_name
 
 from .helpers import build_rich_config, snapshot
@@ -142,7 +143,7 @@ def test_the_terminal_refuses_a_fifo_by_name_or_by_path_and_never_opens_it(app, 
 
 
 def test_a_fifo_named_as_an_automatic_backup_is_ignored_by_retention_and_startup_protection(app, ctx, clock):
-    from vibenvr.backups.autobackup import newest_valid_auto
+    from vibenvr.backups.automation.rules import newest_valid_auto
     from vibenvr.settings.service import update_settings
 
     path = folder_of(app) / "vibe_backup_auto_20300101_000000.json"  # newest by its name

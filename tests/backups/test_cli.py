@@ -5,7 +5,8 @@ import json
 import pytest
 
 from vibenvr.backups import service
-from vibenvr.backups.format import encode, export_document
+from vibenvr.backups.document.canonical import encode
+from vibenvr.backups.document.export import export_document
 
 from .helpers import backup_files, build_rich_config, snapshot
 

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from vibenvr.backups import service
-from vibenvr.backups.format import SECTIONS, encode, export_document, validate_document
+from vibenvr.backups.document.canonical import SECTIONS, encode
+from vibenvr.backups.document.export import export_document
+from vibenvr.backups.document.validate import validate_document
 from vibenvr.backups.locking import backup_lock
 from vibenvr.db import db
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from vibenvr.backups.format import encode, export_document
+from vibenvr.backups.document.canonical import encode
+from vibenvr.backups.document.export import export_document
 from vibenvr.models import Group
 from vibenvr.settings.service import get_setting, update_settings
 

@@ -7,20 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from vibenvr.backups import checks
-from vibenvr.backups.errors import BackupError
-from vibenvr.backups.format import (
+from vibenvr.backups.document import checks
+from vibenvr.backups.document.canonical import (
     FORMAT,
     SCHEMA_VERSION,
     SECTIONS,
     canonical_bytes,
     compute_checksum,
     encode,
-    export_bytes,
-    export_document,
-    parse_bytes,
-    validate_document,
 )
+from vibenvr.backups.document.export import export_bytes, export_document
+from vibenvr.backups.document.validate import parse_bytes, validate_document
+from vibenvr.backups.errors import BackupError
 from vibenvr.cameras.service import camera_to_dict
 from vibenvr.groups.service import group_to_dict
 from vibenvr.models import Camera, Group, StorageProfile

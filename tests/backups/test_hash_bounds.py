@@ -12,8 +12,10 @@ import pytest
 from argon2 import PasswordHasher
 
 from vibenvr.auth.passwords import verify_password
+from vibenvr.backups.document.canonical import encode
+from vibenvr.backups.document.export import export_document
+from vibenvr.backups.document.validate import validate_document
 from vibenvr.backups.errors import BackupError
-from vibenvr.backups.format import encode, export_document, validate_document
 from vibenvr.models import RecoveryCode, User
 
 from .helpers import FAKE_ARGON2, backup_files, recount, signed, snapshot

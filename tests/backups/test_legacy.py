@@ -12,8 +12,10 @@ import pytest
 from vibenvr.auth.passwords import verify_password
 from vibenvr.auth.tokens import user_for_token
 from vibenvr.auth.twofactor import matching_step
+from vibenvr.backups.document.canonical import encode
+from vibenvr.backups.document.export import export_document
+from vibenvr.backups.document.validate import validate_document
 from vibenvr.backups.errors import BackupError
-from vibenvr.backups.format import encode, export_document, validate_document
 from vibenvr.backups.restore import restore_document
 from vibenvr.models import RecoveryCode, TrustedDevice, User
 

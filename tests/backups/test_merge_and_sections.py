@@ -2,8 +2,10 @@
 
 import pytest
 
+from vibenvr.backups.document.canonical import encode
+from vibenvr.backups.document.export import export_document
+from vibenvr.backups.document.validate import validate_document
 from vibenvr.backups.errors import RestoreRefused
-from vibenvr.backups.format import encode, export_document, validate_document
 from vibenvr.backups.restore import restore_document
 from vibenvr.models import ApiToken, Camera, CameraGroup, Group, Setting, StorageProfile, User
 

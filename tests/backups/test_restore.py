@@ -8,8 +8,9 @@ from flask import g
 
 from vibenvr.auth.tokens import user_for_token
 from vibenvr.backups import service
+from vibenvr.backups.document.export import export_document
+from vibenvr.backups.document.validate import validate_document
 from vibenvr.backups.errors import RestoreFailed, RestoreRefused
-from vibenvr.backups.format import export_document, validate_document
 from vibenvr.backups.restore import resolve_sections, restore_document
 from vibenvr.cameras.service import create_camera, delete_camera
 from vibenvr.models import Camera, User

@@ -6,7 +6,9 @@ import hashlib
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vibenvr.backups.format import FORMAT, SCHEMA_VERSION, SECTIONS, encode, export_document, validate_document
+from vibenvr.backups.document.canonical import FORMAT, SCHEMA_VERSION, SECTIONS, encode
+from vibenvr.backups.document.export import export_document
+from vibenvr.backups.document.validate import validate_document
 from vibenvr.backups.restore import restore_document
 from vibenvr.db import db
 from vibenvr.settings.registry import SETTINGS

@@ -13,9 +13,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vibenvr.backups import columns, rowtext
-from vibenvr.backups.columns import TABLES, TABLES_BY_SECTION, read_table
-from vibenvr.backups.format import SECTIONS, encode, export_bytes, export_document, validate_document
+from vibenvr.backups.document import columns, rowtext
+from vibenvr.backups.document.canonical import SECTIONS, encode
+from vibenvr.backups.document.columns import TABLES, TABLES_BY_SECTION, read_table
+from vibenvr.backups.document.export import export_bytes, export_document
+from vibenvr.backups.document.validate import validate_document
 from vibenvr.backups.restore import restore_document
 from vibenvr.db import JSONField, db
 from vibenvr.models import Camera, Setting, User

@@ -4,7 +4,8 @@ import io
 import json
 import re
 
-from vibenvr.backups.format import compute_checksum, export_document
+from vibenvr.backups.document.canonical import compute_checksum
+from vibenvr.backups.document.export import export_document
 
 HTMX = {"HX-Request": "true"}
 

@@ -4,7 +4,7 @@ import html as html_lib
 
 import pytest
 
-from vibenvr.backups.format import validate_document
+from vibenvr.backups.document.validate import validate_document
 
 from .helpers import HTMX, document_bytes, files, is_full_page, listed, upload
 from builders import make_camera, make_user

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from vibenvr.backups.status import record
+from vibenvr.backups.automation.status import record
 from vibenvr.backups.store import BackupStore
 from vibenvr.settings.service import update_settings
 

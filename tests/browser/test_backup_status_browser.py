@@ -7,8 +7,8 @@ import threading
 import pytest
 from playwright.sync_api import expect
 
-from vibenvr.backups.autobackup import AutoBackups
-from vibenvr.backups.pause import start_pause
+from vibenvr.backups.automation.pause import start_pause
+from vibenvr.backups.automation.rules import AutoBackups
 from vibenvr.backups.service import clock
 from vibenvr.db import db
 from vibenvr.models import User

@@ -23,9 +23,9 @@ from backups.helpers import build_rich_config, sections
 
 from vibenvr import create_app, dbhealth
 from vibenvr.backups import service
-from vibenvr.backups.autobackup import AutoBackups
-from vibenvr.backups.format import export_document
-from vibenvr.backups.status import read_status
+from vibenvr.backups.automation.rules import AutoBackups
+from vibenvr.backups.automation.status import read_status
+from vibenvr.backups.document.export import export_document
 from vibenvr.db import db
 
 from builders import make_token

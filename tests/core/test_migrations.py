@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from vibenvr.backups.format import SECTIONS, export_document, validate_document
+from vibenvr.backups.document.canonical import SECTIONS
+from vibenvr.backups.document.export import export_document
+from vibenvr.backups.document.validate import validate_document
 from vibenvr.backups.store import BackupStore
 from vibenvr.db import db
 from vibenvr.migrations import MIGRATIONS, applied

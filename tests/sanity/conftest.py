@@ -5,10 +5,10 @@ import contextlib
 
 import pytest
 
-from vibenvr.backups.format import export_document
-from vibenvr.backups.guard import fingerprint
-from vibenvr.backups.status import status_path
+from vibenvr.backups.automation.status import status_path
+from vibenvr.backups.document.export import export_document
 from vibenvr.db import db
+from vibenvr.sanity.guard import fingerprint
 from vibenvr.settings.service import update_settings
 
 from builders import make_camera, make_group, make_profile, make_token, make_user

@@ -10,10 +10,11 @@ import datetime as dt
 
 import pytest
 
-from vibenvr.backups.format import export_document, validate_document
-from vibenvr.backups.guard import Outcome, fingerprint
-from vibenvr.backups.pause import paused_until
+from vibenvr.backups.automation.pause import paused_until
+from vibenvr.backups.document.export import export_document
+from vibenvr.backups.document.validate import validate_document
 from vibenvr.db import db
+from vibenvr.sanity.guard import Outcome, fingerprint
 from vibenvr.sanity.local import run_guarded
 
 from .conftest import backup_at, corrupt, files, refusing_camera, status_bytes, trace

@@ -4,9 +4,10 @@ import datetime as dt
 
 import pytest
 
-from vibenvr.backups.fallback import choose_fallback, describe_age
-from vibenvr.backups.format import encode, export_document
+from vibenvr.backups.document.canonical import encode
+from vibenvr.backups.document.export import export_document
 from vibenvr.backups.store import BackupStore
+from vibenvr.sanity.fallback import choose_fallback, describe_age
 
 from .conftest import T0
 

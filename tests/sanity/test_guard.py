@@ -5,9 +5,9 @@ import datetime as dt
 import os
 import signal
 
-from vibenvr.backups.guard import Outcome, _signals_held, comparable, differing_sections, fingerprint
-from vibenvr.backups.pause import start_pause
+from vibenvr.backups.automation.pause import start_pause
 from vibenvr.backups.service import create_backup, get_store
+from vibenvr.sanity.guard import Outcome, _signals_held, comparable, differing_sections, fingerprint
 from vibenvr.sanity.local import run_guarded
 from vibenvr.settings.service import update_settings
 

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from vibenvr.backups.format import export_document, validate_document
-from vibenvr.backups.guard import fingerprint
-from vibenvr.backups.pause import end_pause, paused_until
-from vibenvr.backups.scheduler import BackupScheduler
-from vibenvr.backups.status import record
+from vibenvr.backups.automation.pause import end_pause, paused_until
+from vibenvr.backups.automation.scheduler import BackupScheduler
+from vibenvr.backups.automation.status import record
+from vibenvr.backups.document.export import export_document
+from vibenvr.backups.document.validate import validate_document
+from vibenvr.sanity.guard import fingerprint
 from vibenvr.timeutil import iso
 
 from .conftest import T0, LiveServer, backup_at, build_config, corrupt, files, refusing_camera, status_bytes, trace

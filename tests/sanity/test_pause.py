@@ -8,9 +8,9 @@ import threading
 
 import pytest
 
-from vibenvr.backups.autobackup import AutoBackups
-from vibenvr.backups.pause import PauseBusy, current_pause, end_pause, pause_path, paused_until, start_pause
-from vibenvr.backups.status import read_status
+from vibenvr.backups.automation.pause import PauseBusy, current_pause, end_pause, pause_path, paused_until, start_pause
+from vibenvr.backups.automation.rules import AutoBackups
+from vibenvr.backups.automation.status import read_status
 from vibenvr.settings.service import update_settings
 from vibenvr.timeutil import iso
 

@@ -5,9 +5,9 @@ import datetime as dt
 
 import pytest
 
-from vibenvr.backups.pause import pause_path
-from vibenvr.backups.scheduler import BackupScheduler
-from vibenvr.backups.status import record
+from vibenvr.backups.automation.pause import pause_path
+from vibenvr.backups.automation.scheduler import BackupScheduler
+from vibenvr.backups.automation.status import record
 from vibenvr.sanity.checks import CHECKS
 from vibenvr.sanity.local import run_guarded
 from vibenvr.settings.service import update_settings

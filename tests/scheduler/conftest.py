@@ -5,8 +5,8 @@ import threading
 
 import pytest
 
-from vibenvr.backups.autobackup import AutoBackups
-from vibenvr.backups.status import read_status
+from vibenvr.backups.automation.rules import AutoBackups
+from vibenvr.backups.automation.status import read_status
 from vibenvr.backups.store import BackupStore
 from vibenvr.settings.service import update_settings
 
@@ -76,7 +76,7 @@ def start_scheduler(app):
     started = []
 
     def start(target=None, **options):
-        from vibenvr.backups.scheduler import BackupScheduler
+        from vibenvr.backups.automation.scheduler import BackupScheduler
 
         scheduler = BackupScheduler(target or app, **options).start()
         started.append(scheduler)

@@ -5,8 +5,8 @@ import datetime as dt
 import logging
 import shutil
 
-from vibenvr.backups.autobackup import AutoBackups
-from vibenvr.backups.status import status_path
+from vibenvr.backups.automation.rules import AutoBackups
+from vibenvr.backups.automation.status import status_path
 from vibenvr.models import Setting
 from vibenvr.timeutil import iso
 

@@ -2,7 +2,8 @@
 
 import datetime as dt
 
-from vibenvr.backups.format import encode, export_document
+from vibenvr.backups.document.canonical import encode
+from vibenvr.backups.document.export import export_document
 from vibenvr.models import Setting
 from vibenvr.timeutil import iso
 

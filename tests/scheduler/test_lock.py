@@ -5,8 +5,8 @@ import subprocess
 import sys
 import textwrap
 
-from vibenvr.backups import scheduler as scheduler_module
-from vibenvr.backups.scheduler import FolderLock
+from vibenvr.backups.automation import scheduler as scheduler_module
+from vibenvr.backups.automation.scheduler import FolderLock
 from vibenvr.db import db
 from vibenvr.settings.service import update_settings
 from vibenvr.timeutil import iso

@@ -12,8 +12,9 @@ import sys
 import time
 from pathlib import Path
 
-from vibenvr.backups.changes import mark_path, read_mark
-from vibenvr.backups.format import encode, export_document
+from vibenvr.backups.automation.changes import mark_path, read_mark
+from vibenvr.backups.document.canonical import encode
+from vibenvr.backups.document.export import export_document
 from vibenvr.settings.service import get_setting, update_settings
 from vibenvr.timeutil import iso
 

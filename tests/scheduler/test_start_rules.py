@@ -14,7 +14,7 @@ import click
 import pytest
 from flask.cli import run_command
 
-from vibenvr.backups.scheduler import is_serving_process, should_start
+from vibenvr.backups.automation.scheduler import is_serving_process, should_start
 
 from conftest import make_app
 

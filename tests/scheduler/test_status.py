@@ -2,9 +2,10 @@
 
 import datetime as dt
 
-from vibenvr.backups.autobackup import AutoBackups
-from vibenvr.backups.format import encode, export_document
-from vibenvr.backups.status import status_path
+from vibenvr.backups.automation.rules import AutoBackups
+from vibenvr.backups.automation.status import status_path
+from vibenvr.backups.document.canonical import encode
+from vibenvr.backups.document.export import export_document
 from vibenvr.timeutil import iso
 
 from .conftest import T0, leading, names, settings, status, tick

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from vibenvr.backups import scheduler as scheduler_module
 from vibenvr.backups import service
+from vibenvr.backups.automation import scheduler as scheduler_module
+from vibenvr.backups.automation.scheduler import FolderLock, sweep_temporaries
 from vibenvr.backups.locking import LOCK_NAME
-from vibenvr.backups.scheduler import FolderLock, sweep_temporaries
 from vibenvr.backups.store import TEMP_PREFIX, BackupStore
 
 from conftest import make_app

@@ -2,7 +2,7 @@
 
 import pytest
 
-from vibenvr.backups.format import export_document
+from vibenvr.backups.document.export import export_document
 from vibenvr.backups.store import BackupStore
 
 from .clock import FakeClock

@@ -177,7 +177,7 @@ def announce(app, earlier, moment, force=False):
 
 def announce_at_start(app):
     """At start, in a serving process: log the code when /setup needs one. Never stops the app from starting."""
-    from ..backups.scheduler import is_serving_process
+    from ..backups.automation.scheduler import is_serving_process
     from ..db import db
     from ..models import User
     from ..timeutil import utcnow

@@ -9,10 +9,10 @@ from ..http import BadRequest, is_htmx, json_body
 from ..settings.service import get_settings
 from ..timeutil import iso
 from . import service
+from .automation.pause import current_pause
+from .automation.status import read_status
+from .document.export import export_bytes
 from .errors import BackupError, BackupNotFound, BackupWriteError, InvalidBackupName, RestoreFailed, RestoreRefused
-from .format import export_bytes
-from .pause import current_pause
-from .status import read_status
 from .web import download_response, sign_out_if_no_longer_admin
 
 bp = Blueprint("backups_api", __name__, url_prefix="/api")

@@ -16,8 +16,8 @@ from ..cliutil import command_database, fail, refuse_unusable_database
 from ..settings.service import get_setting
 from ..templating import human_size
 from . import rebuild, service
+from .document.canonical import SECTIONS
 from .errors import BackupError, BackupNotFound, BackupWriteError, InvalidBackupName, RestoreFailed, RestoreRefused
-from .format import SECTIONS
 from .restore import MODES
 from .store import SAFETY_KEEP
 

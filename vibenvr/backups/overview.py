@@ -13,9 +13,9 @@ from ..settings.service import get_settings
 from ..templating import relative_time
 from ..timeutil import parse_iso
 from . import service
-from .format import SECTIONS
-from .pause import current_pause
-from .status import read_status
+from .automation.pause import current_pause
+from .automation.status import read_status
+from .document.canonical import SECTIONS
 from .store import SAFETY_KEEP
 
 PER_PAGE = 50

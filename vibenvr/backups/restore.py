@@ -11,9 +11,9 @@ from peewee import PeeweeException
 
 from ..db import BUSY_MESSAGES, busy_status, db, write_transaction
 from ..models import Setting, User
-from .columns import TABLES, insert_sql, write_converters
+from .document.canonical import SECTIONS
+from .document.columns import TABLES, insert_sql, write_converters
 from .errors import RestoreFailed, RestoreRefused
-from .format import SECTIONS
 
 MODES = ("replace", "merge")
 # Restoring a section also restores these, so no reference is left dangling.

@@ -13,8 +13,9 @@ from ..fsutil import NotRegularFile, read_regular_file
 from ..settings.service import clear_cache, get_setting
 from ..signals import config_restored
 from ..timeutil import utcnow
+from .document.export import export_bytes
+from .document.validate import validate_document
 from .errors import BackupError, BackupNotFound, BackupWriteError, DamagedBackup, InvalidBackupName, UnusableBackup
-from .format import export_bytes, validate_document
 from .locking import backup_lock
 from .restore import check_restorable, restore_document
 from .store import NAME_RE, SAFETY_KEEP, BackupStore
@@ -111,8 +112,8 @@ def load_backup(name_or_path, allow_path=False):
 
 def current_counts():
     """Rows per section in the database now, counted as a backup counts them (for confirmations)."""
-    from .columns import TABLES, read_settings
-    from .format import SECTIONS
+    from .document.canonical import SECTIONS
+    from .document.columns import TABLES, read_settings
 
     counts = {"settings": len(read_settings())}
     counts.update((table.section, table.model.select().count()) for table in TABLES)

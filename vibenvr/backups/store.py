@@ -239,7 +239,7 @@ class BackupStore:
 
     def write(self, doc, kind):
         """Encode ``doc`` and write it atomically as a ``kind`` backup named for its timestamp."""
-        from .format import encode
+        from .document.canonical import encode
 
         created = parse_iso(doc["timestamp"]) if doc.get("timestamp") else self.clock()
         return self.write_bytes(encode(doc), kind, created)

@@ -8,7 +8,7 @@ does not stop backups for good.
 from flask import Blueprint, current_app, jsonify
 
 from ..auth.decorators import admin_required
-from ..backups.pause import DEFAULT_MINUTES, MAX_MINUTES, PauseBusy, current_pause, end_pause, start_pause
+from ..backups.automation.pause import DEFAULT_MINUTES, MAX_MINUTES, PauseBusy, current_pause, end_pause, start_pause
 from ..backups.service import clock
 from ..errors import render_error
 from ..http import json_body

@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 from ..auth.passwords import verify_password
 from ..auth.tokens import user_for_token
 from ..backups import service as backups
+from ..backups.document.export import export_document
 from ..backups.errors import BackupError
-from ..backups.format import export_document
-from ..backups.guard import differing_sections
 from ..cameras.service import create_camera, delete_camera, update_camera
 from ..groups.service import create_group, delete_group, update_group
 from ..models import ApiToken, Camera, CameraGroup, Group, StorageProfile, User
@@ -24,6 +23,7 @@ from ..storage.service import create_profile, delete_profile, update_profile
 from ..users.service import active_admin_count, create_user, delete_user, set_password, update_user
 from ..validation import ConflictError, ValidationError
 from .access import check_viewer_denied
+from .guard import differing_sections
 from .hostile import hostile_files
 from .runner import expect, refused
 from .values import alternative, invalid_value

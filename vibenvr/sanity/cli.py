@@ -10,7 +10,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from ..backups.pause import current_pause, end_pause
+from ..backups.automation.pause import current_pause, end_pause
 from ..backups.service import clock
 from ..cliutil import command_database
 from ..timeutil import iso

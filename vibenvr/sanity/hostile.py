@@ -7,7 +7,7 @@ in-process checks and the HTTP script.
 import copy
 import json
 
-from ..backups.format import SECTIONS, encode
+from ..backups.document.canonical import SECTIONS, encode
 
 
 def _base(doc):

@@ -3,11 +3,11 @@
 from flask import current_app
 
 from ..backups import service
-from ..backups.guard import NOT_STARTED, GuardNotStarted, ZeroTraceGuard
-from ..backups.local_target import LocalTarget
 from ..settings.service import clear_cache
 from ..signals import config_restored
 from .checks import CHECKS, Context
+from .guard import NOT_STARTED, GuardNotStarted, ZeroTraceGuard
+from .local_target import LocalTarget
 from .runner import run_checks
 
 

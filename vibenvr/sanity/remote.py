@@ -13,7 +13,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from ..backups.pause import PauseBusy
+from ..backups.automation.pause import PauseBusy
 from ..backups.store import BackupEntry
 from ..timeutil import parse_iso, utcnow
 

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from ..backups.guard import describe
+from .guard import describe
 
 
 class CheckFailure(AssertionError):

@@ -6,14 +6,15 @@ The HTTP script has the same methods over the API (``vibenvr.sanity.remote.HttpT
 import logging
 from pathlib import Path
 
+from ..backups.automation.pause import end_pause, paused_until, start_pause
+from ..backups.automation.status import read_status
+from ..backups.document.export import export_bytes, export_document
+from ..backups.document.validate import validate_document
+from ..backups.locking import backup_lock
+from ..backups.restore import check_restorable, restore_document
+from ..backups.store import SAFETY_KEEP, BackupStore
 from ..config import APP_VERSION
 from ..timeutil import utcnow
-from .format import export_bytes, export_document, validate_document
-from .locking import backup_lock
-from .pause import end_pause, paused_until, start_pause
-from .restore import check_restorable, restore_document
-from .status import read_status
-from .store import SAFETY_KEEP, BackupStore
 
 log = logging.getLogger(__name__)
 

@@ -3,8 +3,15 @@
 from dataclasses import dataclass, field
 from enum import IntEnum
 
-from .errors import BackupError, BackupNotFound, BackupWriteError, InvalidBackupName, RestoreFailed, RestoreRefused
-from .pause import PauseBusy
+from ..backups.automation.pause import PauseBusy
+from ..backups.errors import (
+    BackupError,
+    BackupNotFound,
+    BackupWriteError,
+    InvalidBackupName,
+    RestoreFailed,
+    RestoreRefused,
+)
 
 
 class Outcome(IntEnum):

@@ -10,8 +10,8 @@ import json
 import sys
 from json.encoder import encode_basestring
 
-from .. import strictjson
-from ..timeutil import iso
+from ... import strictjson
+from ...timeutil import iso
 
 dump = strictjson.dumps  # refuses NaN and infinities (SPEC §12)
 _scan = json.JSONDecoder(parse_constant=strictjson.refuse_constant).scan_once

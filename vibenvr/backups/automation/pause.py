@@ -11,9 +11,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..fsutil import atomic_write
-from ..timeutil import iso, parse_iso
-from .locking import backup_lock
+from ...fsutil import atomic_write
+from ...timeutil import iso, parse_iso
+from ..locking import backup_lock
 
 PAUSE_NAME = "autobackup.pause"
 DEFAULT_MINUTES = 60

@@ -9,8 +9,8 @@ for the next valid one. No Flask here; ``read`` fetches a file's bytes (from the
 import datetime as dt
 from dataclasses import dataclass, field
 
+from ..backups.document.validate import validate_document
 from ..timeutil import iso
-from .format import validate_document
 
 FALLBACK_LIMIT = dt.timedelta(minutes=60)
 

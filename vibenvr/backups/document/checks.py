@@ -6,9 +6,10 @@ section, the item (position and name) and the field:
 ``cameras[3] "Garage": privacy_masks[0] has 2 points, a polygon needs at least 3``.
 """
 
-from ..settings.registry import SETTINGS, coerce
-from ..validation import FieldError, ValidationError, clean_object, text
-from .errors import BackupError
+from ...settings.registry import SETTINGS, coerce
+from ...validation import FieldError, ValidationError, clean_object, text
+from ..errors import BackupError
+from .canonical import HEADER, KINDS, LEGACY_VERSION, SECTIONS, TOP_LEVEL
 from .schema import ITEM_SCHEMAS, LABEL, SETTINGS_EXTRA, UNIQUE, iso_time
 
 MAX_ERRORS = 50
@@ -59,8 +60,6 @@ def check_sections(data, consume=False):
 
 
 def _check_all(data, problems, consume):
-    from .format import HEADER, KINDS, LEGACY_VERSION, SECTIONS, TOP_LEVEL
-
     for key in data:
         if key not in TOP_LEVEL:
             problems.add(f"{key} is not a known top-level key of a backup")

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 
 from peewee import BooleanField, DateTimeField, DoubleField, ForeignKeyField
 
-from ..cameras.schema import CAMERA_SCHEMA
-from ..db import JSONField, db
-from ..groups.schema import GROUP_SCHEMA
-from ..models import ApiToken, Camera, CameraGroup, Group, RecoveryCode, Setting, StorageProfile, TrustedDevice, User
-from ..settings.registry import SETTINGS
-from ..storage.schema import STORAGE_PROFILE_SCHEMA
-from ..timeutil import parse_iso
+from ...cameras.schema import CAMERA_SCHEMA
+from ...db import JSONField, db
+from ...groups.schema import GROUP_SCHEMA
+from ...models import ApiToken, Camera, CameraGroup, Group, RecoveryCode, Setting, StorageProfile, TrustedDevice, User
+from ...settings.registry import SETTINGS
+from ...storage.schema import STORAGE_PROFILE_SCHEMA
+from ...timeutil import parse_iso
 from .rowtext import json_out, row_texts, time_out
 
 

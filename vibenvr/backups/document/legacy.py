@@ -8,11 +8,12 @@ and a report of what was mapped, kept and dropped. The document then goes throug
 
 import datetime as dt
 
-from .. import strictjson
-from ..settings.registry import SETTINGS, coerce
-from ..timeutil import iso, parse_iso
-from ..validation import WEEKDAYS, FieldError, schedule
-from .errors import BackupError
+from ... import strictjson
+from ...settings.registry import SETTINGS, coerce
+from ...timeutil import iso, parse_iso
+from ...validation import WEEKDAYS, FieldError, schedule
+from ..errors import BackupError
+from .canonical import FORMAT, SCHEMA_VERSION, SECTIONS
 
 SETTING_RENAMES = {"smtp_server": "smtp_host", "smtp_username": "smtp_user", "smtp_from_email": "smtp_from",
                    "max_global_storage_gb": "max_storage_gb"}
@@ -48,8 +49,6 @@ class _Report(list):
 
 def convert(data):
     """Map a 1.x document to a v2-shaped one (without checksum); return ``(doc, report)``."""
-    from .format import FORMAT, SCHEMA_VERSION, SECTIONS
-
     report = _Report()
     try:
         stamp = iso(parse_iso(data.get("timestamp")))

@@ -24,11 +24,11 @@ from flask import current_app, has_app_context
 from flask.cli import get_debug_flag
 from werkzeug.serving import is_running_from_reloader
 
-from ..signals import config_restored, settings_changed
-from .autobackup import WATCHED_KEYS, AutoBackups
+from ...signals import config_restored, settings_changed
+from ..locking import backup_lock
+from ..store import BackupStore
 from .changes import bump, read_mark
-from .locking import backup_lock
-from .store import BackupStore
+from .rules import WATCHED_KEYS, AutoBackups
 
 log = logging.getLogger("vibenvr.backups.scheduler")
 

@@ -12,15 +12,15 @@ this process's database, ``vibenvr.sanity.remote.HttpTarget`` for a server) does
 
 import contextlib
 import hashlib
-import json
 import signal
 import threading
 
+from .. import strictjson
+from ..backups.automation.pause import PauseBusy
+from ..backups.document.canonical import SECTIONS
 from ..timeutil import iso, utcnow
 from .fallback import FALLBACK_LIMIT, choose_fallback, describe_age
-from .format import SECTIONS
 from .guard_report import NOT_STARTED, GuardReport, Outcome, Terminated, describe
-from .pause import PauseBusy
 
 __all__ = ["NOT_STARTED", "GuardNotStarted", "GuardReport", "Outcome", "ZeroTraceGuard", "describe", "fingerprint",
            "differing_sections", "comparable"]
@@ -44,8 +44,7 @@ def comparable(doc):
 
 def fingerprint(doc):
     """SHA-256 of the canonical bytes of ``comparable(doc)``: equal configurations, equal fingerprints."""
-    data = json.dumps(comparable(doc), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+    return hashlib.sha256(strictjson.dumps(comparable(doc)).encode("utf-8")).hexdigest()
 
 
 def differing_sections(expected, actual):

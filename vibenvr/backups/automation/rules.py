@@ -10,12 +10,12 @@ import logging
 
 from peewee import PeeweeException
 
-from .. import dbhealth
-from ..db import db
-from ..settings.service import clear_cache, get_settings
-from ..timeutil import iso, utcnow
-from .errors import BackupError
-from .format import validate_document
+from ... import dbhealth
+from ...db import db
+from ...settings.service import clear_cache, get_settings
+from ...timeutil import iso, utcnow
+from ..document.validate import validate_document
+from ..errors import BackupError
 from .pause import paused_until
 from .status import read_status, record
 
@@ -66,7 +66,7 @@ class AutoBackups:
     """Plans and runs automatic backups for one app; holds the status the scheduler owns."""
 
     def __init__(self, app, clock=None, store=None, create_backup=None):
-        from . import service
+        from .. import service
 
         self.app = app
         self.clock = clock or app.config.get("BACKUP_CLOCK") or utcnow

@@ -8,12 +8,12 @@ import re
 from argon2 import extract_parameters
 from argon2.exceptions import InvalidHashError
 
-from ..auth.otp import MIN_SECRET_BITS, totp_for
-from ..cameras.schema import CAMERA_SCHEMA
-from ..groups.schema import GROUP_SCHEMA
-from ..storage.schema import STORAGE_PROFILE_SCHEMA
-from ..timeutil import iso, parse_iso
-from ..validation import REQUIRED, FieldError, boolean, choice, id_list, integer, json_object, text
+from ...auth.otp import MIN_SECRET_BITS, totp_for
+from ...cameras.schema import CAMERA_SCHEMA
+from ...groups.schema import GROUP_SCHEMA
+from ...storage.schema import STORAGE_PROFILE_SCHEMA
+from ...timeutil import iso, parse_iso
+from ...validation import REQUIRED, FieldError, boolean, choice, id_list, integer, json_object, text
 
 _CANONICAL_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 

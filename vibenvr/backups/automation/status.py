@@ -7,7 +7,7 @@ with ``record``; everything else reads it with ``read_status``. No Flask here.
 import json
 from pathlib import Path
 
-from ..fsutil import atomic_write
+from ...fsutil import atomic_write
 
 STATUS_NAME = "backup_status.json"
 FIELDS = ("last_success", "last_failure", "next_run")
