@@ -57,7 +57,6 @@ def init_app(app):
         from .settings.service import get_setting
 
         return {
-            "has_endpoint": lambda name: name in current_app.view_functions,
             "app_version": current_app.config["APP_VERSION"],
             "system_name": get_setting("system_name"),
         }

@@ -32,8 +32,12 @@
   // After a swap, move focus to the first invalid field, or to an element marked data-autofocus, in the
   // new content (the event's target, or the page when an outerHTML swap replaced it), so keyboard and
   // screen reader users land where things changed.
+  // A dialog swapped in with data-show-on-load opens instead (and focuses its [autofocus]).
   document.addEventListener("htmx:afterSettle", function (event) {
     var root = (event.target && event.target.isConnected) ? event.target : document;
+    var dialog = (root.matches && root.matches("dialog[data-show-on-load]")) ? root
+      : root.querySelector("dialog[data-show-on-load]");
+    if (dialog && dialog.showModal && !dialog.open) { dialog.showModal(); return; }
     var target = root.querySelector("[aria-invalid=true]") || root.querySelector("[data-autofocus]");
     if (target) {
       target.removeAttribute("data-autofocus");
@@ -42,7 +46,5 @@
       }
       target.focus();
     }
-    var dialog = root.querySelector("dialog[data-show-on-load]");
-    if (dialog && dialog.showModal && !dialog.open) { dialog.showModal(); }
   });
 })();

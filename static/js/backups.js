@@ -28,14 +28,7 @@
     if (button) { opener = button; }
   });
 
-  document.addEventListener("htmx:afterSettle", function (event) {
-    var root = event.target;
-    if (!inPage(root)) { return; }
-    var dialog = root.matches("dialog") ? root : root.querySelector("dialog[data-show-on-load]");
-    if (dialog && !dialog.open && dialog.showModal) { dialog.showModal(); return; }  // focuses its [autofocus]
-    var target = root.querySelector("[aria-invalid=true]") || root.querySelector("[data-autofocus]");
-    if (target) { target.focus(); }
-  });
+  // Focus after swaps and dialogs that open when loaded: static/js/app.js, for every page.
 
   // A closed dialog leaves the page, and focus goes back to the button that opened it.
   document.addEventListener("close", function (event) {
@@ -109,14 +102,6 @@
 
   // The server explains its own failures (a file that is not JSON, one deleted meanwhile, a full disk):
   // show them too, not only the statuses base.html swaps.
-  document.addEventListener("htmx:beforeSwap", function (event) {
-    var xhr = event.detail.xhr;
-    if (xhr.status >= 400 && !event.detail.shouldSwap && inPage(event.detail.elt) && xhr.responseText) {
-      event.detail.shouldSwap = true;
-      event.detail.isError = false;
-    }
-  });
-
   document.addEventListener("htmx:sendError", function (event) {
     var elt = event.detail.elt;
     if (!inPage(elt)) { return; }

@@ -6,8 +6,6 @@
   document.documentElement.classList.add("js");
 
   var SVG_NS = "http://www.w3.org/2000/svg";
-  var WEEKDAYS = { monday: "Tuesday", tuesday: "Wednesday", wednesday: "Thursday", thursday: "Friday",
-                   friday: "Saturday", saturday: "Sunday", sunday: "Monday" };
 
   // ---- masks and zones: draw what is typed --------------------------------------------------------
 
