@@ -6,8 +6,9 @@ import re
 
 from ..http import BadRequest, parse_json
 from ..pages import WEEKDAY_LABELS, FormErrors, form_bool, form_ids, form_int, form_json
-from ..validation import REQUIRED, WEEKDAYS, ValidationError, clean_object
+from ..validation import REQUIRED, ValidationError, clean_object
 from .schema import CAMERA_API_SCHEMA, CAMERA_SCHEMA
+from .validators import WEEKDAYS
 
 TEXT_FIELDS = ("name", "location", "rtsp_url", "sub_rtsp_url", "notify_email_to", "overlay_text",
                "onvif_host", "onvif_username")

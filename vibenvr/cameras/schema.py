@@ -1,18 +1,7 @@
 """The camera's fields, their validators and defaults: one table for the API, the pages and restore."""
 
-from ..validation import (
-    REQUIRED,
-    boolean,
-    choice,
-    id_list,
-    integer,
-    json_object,
-    optional_id,
-    polygons,
-    schedule,
-    stream_url,
-    text,
-)
+from ..validation import REQUIRED, boolean, choice, id_list, integer, json_object, optional_id, text
+from .validators import polygons, schedule, stream_url
 
 RECORDING_MODES = ("continuous", "motion", "off")
 ROTATIONS = (0, 90, 180, 270)

@@ -9,9 +9,10 @@ and a report of what was mapped, kept and dropped. The document then goes throug
 import datetime as dt
 
 from ... import strictjson
+from ...cameras.validators import WEEKDAYS, schedule
 from ...settings.registry import SETTINGS, coerce
 from ...timeutil import iso, parse_iso
-from ...validation import WEEKDAYS, FieldError, schedule
+from ...validation import FieldError
 from ..errors import BackupError
 from .canonical import FORMAT, SCHEMA_VERSION, SECTIONS
 
