@@ -8,7 +8,7 @@ CHROMIUM := /usr/lib/chromium/chromium
 HOST ?= $(or $(VIBENVR_HOST),127.0.0.1)
 PORT ?= $(or $(VIBENVR_PORT),8000)
 
-.PHONY: run test check lock lint deps dev-deps chromium bench clean
+.PHONY: run test check lock lint deps dev-deps chromium age bench clean
 
 run: deps
 	$(BIN)/flask --app app run --host $(HOST) --port $(PORT)
@@ -42,6 +42,16 @@ chromium:
 	  fi; \
 	fi
 
+# Debian's age CLI for the encryption interoperability tests (SPEC §13), installed when missing and root.
+age:
+	@if ! command -v age >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq age >/dev/null; \
+	  else \
+	    echo "age is missing: run 'sudo apt-get install age' for the encryption interoperability tests."; \
+	  fi; \
+	fi
+
 lint: dev-deps
 	$(BIN)/ruff check .
 
@@ -54,7 +64,7 @@ check: deps dev-deps lint
 # database tests again on a throwaway PostgreSQL server (scripts/with-postgres.sh).
 PG_TESTS := tests/core tests/api tests/backups tests/auth
 
-test: deps dev-deps chromium lint
+test: deps dev-deps chromium age lint
 	$(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
 	$(BIN)/python -m coverage report --fail-under=90 \
 	  --include='vibenvr/backups/document/canonical.py,vibenvr/backups/document/export.py,vibenvr/backups/document/validate.py,vibenvr/backups/store.py,vibenvr/backups/restore.py'
