@@ -61,7 +61,9 @@ def parse_bytes(data, source="the file"):
     try:
         return strictjson.loads(data, max_depth=None)  # deep nesting ends in the parser's RecursionError
     except json.JSONDecodeError as exc:
-        ended = exc.pos >= len(data.rstrip()) or exc.msg.startswith("Unterminated string")
+        rest = data[exc.pos:].rstrip()  # a file cut inside true/false/null ends in a piece of it
+        ended = (not rest or exc.msg.startswith("Unterminated string")
+                 or any(word.startswith(rest) for word in ("true", "false", "null")))
         hint = "; the file looks truncated" if ended else ""
         raise BackupError([f"{source} is not valid JSON: {exc.msg} (line {exc.lineno} column {exc.colno}){hint}"],
                           status=400) from None
