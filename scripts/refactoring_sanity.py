@@ -35,9 +35,9 @@ except ImportError:
     sys.exit("This script needs the project's requirements: run `make run` once (it creates .venv), "
              "or `pip install -r requirements.txt`.")
 
+from vibenvr.sanity.checks import CHECKS, Context  # noqa: E402
 from vibenvr.sanity.guard import NOT_STARTED, GuardNotStarted, ZeroTraceGuard  # noqa: E402
 from vibenvr.sanity.remote import Http, HttpError, HttpTarget  # noqa: E402
-from vibenvr.sanity.remote_checks import CHECKS, RemoteContext  # noqa: E402
 from vibenvr.sanity.runner import run_checks, select  # noqa: E402
 
 NAMES = [name for name, _check in CHECKS]
@@ -82,8 +82,8 @@ def token_from(args, parser, environ=os.environ):
 
 def preflight(http):
     """Refuse early, changing nothing, when the server is unreachable or the token is not an admin's."""
-    http.call("GET", "/api/health")
-    status = http.status_of("GET", "/api/backups/status")
+    http.answer("GET", "/api/health")
+    status = http.call("GET", "/api/backups/status")[0]
     if status in (401, 403):
         raise GuardNotStarted("the token was refused (401) or is not an admin's (403); the checks need an admin token"
                               if status == 401 else "the token is not an admin's; the checks need an admin token")
@@ -103,7 +103,7 @@ def main(argv=None, echo=print):
     try:
         preflight(http)
         with guard:
-            run_checks(checks, RemoteContext(http), echo, results)
+            run_checks(checks, Context(http), echo, results)
     except (GuardNotStarted, HttpError) as exc:
         echo(f"Not started: {exc}. Nothing was run and nothing was changed.")
         return NOT_STARTED

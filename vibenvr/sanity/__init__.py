@@ -5,11 +5,14 @@ configuration back exactly.
   ``guard_report`` what it reports, ``fallback`` which automatic backup may stand in for a lost snapshot
 - its two targets: ``local_target.LocalTarget`` (this process: the database and the data folder) and
   ``remote.HttpTarget`` (a running server, over the JSON API, for ``scripts/refactoring_sanity.py``)
-- ``checks`` (in process) and ``remote_checks`` (over HTTP), ``access`` (a viewer gets 403 on every admin
-  route), ``hostile`` (the files import must refuse), ``values`` (another valid value for each setting)
-- ``runner`` runs a list of checks, one line each; ``local`` runs the in-process ones inside the guard
+- ``checks``: the nine checks, written once against ``client.Client`` (``call(method, path, body)`` →
+  ``(status, json)``) and its two adapters: ``inprocess.AppClient`` (this app's test client, signed in as
+  an administrator the run makes and deletes) and ``remote.Http`` (a running server); ``access`` walks
+  ``app.url_map`` (the in-process viewer check, and the permission-matrix test), ``hostile`` (the files
+  import must refuse), ``values`` (another valid value for each setting)
+- ``runner`` runs a list of checks, one line each; ``local`` runs them in process inside the guard
   (``flask --app app sanity run``, ``cli``); ``api`` is ``/api/sanity/pause`` for the HTTP script
 
 The spine: ``cli.run`` → ``local.run_guarded`` → ``guard.ZeroTraceGuard`` (snapshot) → ``runner.run_checks``
-→ the guard's restore of the snapshot → ``guard_report.GuardReport``.
+(``checks`` → ``inprocess.AppClient``) → the guard's restore of the snapshot → ``guard_report.GuardReport``.
 """

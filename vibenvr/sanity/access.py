@@ -1,19 +1,14 @@
-"""The viewer check: a viewer gets 403 on every admin-only route, found in ``app.url_map`` as the
-permission matrix finds them (by the access mark the decorators set), asked through the test client."""
+"""The route walk: every rule of ``app.url_map`` with the access mark its decorators set, as the permission
+matrix (``tests/auth/test_auth_permissions.py``) and the in-process viewer check ask them."""
 
 import re
-import secrets
 
-from flask import current_app, session
+from flask import session
 from flask_wtf.csrf import generate_csrf
 
 from ..auth.sessions import start
-from ..auth.tokens import issue_token
-from ..models import User
-from ..users.service import create_user, delete_user
-from .runner import expect
+from .client import AdminRequests
 
-UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 SAMPLES = {"int": "987654321", "float": "987654321.5", "path": "sanity/missing"}
 ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 BASE_URL = "https://localhost"  # so cookies marked Secure (VIBENVR_SECURE_COOKIES) are sent; CSRF wants a Referer
@@ -33,12 +28,22 @@ def routes(app):
     return found
 
 
-def _page_client(app, user):
-    """A test client signed in as ``user`` with a browser session, sending the session's CSRF token."""
+def admin_requests(app):
+    """Every admin-only route and method of ``app``, and the routes without an access decision."""
+    table = routes(app)
+    return AdminRequests(requests=[(method, path) for path, method, _endpoint, access in table if access == "admin"],
+                         unmarked=[f"{method} {path}" for path, method, _endpoint, access in table if access is None],
+                         how="pages by session, API by token")
+
+
+def session_client(app, user):
+    """A test client signed in as ``user`` with a browser session, sending the session's CSRF token.
+
+    The session's row goes when the user is deleted (deleting a user ends their sessions)."""
     with app.test_request_context(base_url=BASE_URL):
         token = generate_csrf()
         raw = dict(session)
-        session_id = start(user)  # ended with the viewer: deleting a user ends their sessions
+        session_id = start(user)
     client = app.test_client()
     with client.session_transaction(base_url=BASE_URL) as stored:
         stored.update(raw)
@@ -46,30 +51,3 @@ def _page_client(app, user):
         stored["_fresh"] = True
     client.environ_base["HTTP_X_CSRFTOKEN"] = token
     return client
-
-
-def check_viewer_denied(ctx):
-    app = current_app._get_current_object()
-    viewer = create_user({"username": ctx.name("viewer"), "password": secrets.token_urlsafe(12), "role": "viewer"})
-    _token, plain = issue_token(viewer, ctx.name("viewer-token"))
-    pages, api = _page_client(app, viewer), app.test_client()
-    bearer = {"Authorization": f"Bearer {plain}"}
-    table = routes(app)
-    unmarked = [f"{method} {path}" for path, method, _endpoint, access in table if access is None]
-    wrong, asked = [], 0
-    for path, method, _endpoint, access in table:
-        if access != "admin":
-            continue
-        is_api = path.startswith("/api/")
-        kwargs = {"base_url": BASE_URL, "headers": bearer if is_api else {"Referer": BASE_URL + "/"}}
-        if method in UNSAFE:
-            kwargs["json" if is_api else "data"] = {}
-        response = (api if is_api else pages).open(path, method=method, **kwargs)
-        asked += 1
-        if response.status_code != 403:
-            wrong.append(f"{method} {path} answered {response.status_code}")
-    delete_user(User.get_by_id(viewer.id))  # its token goes with it
-    expect(not unmarked, "routes without an access decision: " + ", ".join(unmarked))
-    expect(asked > 0, "no admin-only route was found in the url_map")
-    expect(not wrong, f"a viewer was not refused: {'; '.join(wrong[:8])}" + (" …" if len(wrong) > 8 else ""))
-    return f"a viewer got 403 on all {asked} admin-only route/method pairs (pages by session, API by token)"

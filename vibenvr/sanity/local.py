@@ -1,5 +1,7 @@
 """Running the in-process checks inside the zero-trace guard, for ``flask --app app sanity run`` and tests."""
 
+import secrets
+
 from flask import current_app
 
 from ..backups import service
@@ -7,6 +9,7 @@ from ..settings.service import clear_cache
 from ..signals import config_restored
 from .checks import CHECKS, Context
 from .guard import NOT_STARTED, GuardNotStarted, ZeroTraceGuard
+from .inprocess import run_admin_client
 from .local_target import LocalTarget
 from .runner import run_checks
 
@@ -23,7 +26,8 @@ def local_target(app):
 
 
 def run_guarded(checks=CHECKS, echo=print, target=None):
-    """Run ``checks`` inside the guard; print a line per check and the guard's report.
+    """Run ``checks`` inside the guard; print a line per check and the guard's report. The checks ask this
+    app's test client as an administrator the run makes (inside the guard, on the first request) and deletes.
 
     Returns ``(exit code, report or None, results)``; needs an app context and a database connection.
     """
@@ -34,8 +38,8 @@ def run_guarded(checks=CHECKS, echo=print, target=None):
          "(configuration snapshot in memory, automatic backups paused)")
     guard = ZeroTraceGuard(target, clock=service.clock, by="flask sanity run")
     try:
-        with guard:
-            run_checks(checks, Context(app), echo, results)
+        with guard, run_admin_client(app, f"sanity-{secrets.token_hex(3)}-admin") as client:
+            run_checks(checks, Context(client), echo, results)
     except GuardNotStarted as exc:
         echo(f"Not started: {exc}. Nothing was run and nothing was changed.")
         return NOT_STARTED, None, results

@@ -1,4 +1,5 @@
-"""The zero-trace guard's target over HTTP, for ``scripts/refactoring_sanity.py`` (standard library HTTP).
+"""A running server over HTTP, for ``scripts/refactoring_sanity.py`` (standard library HTTP): ``Http``, the
+checks' client, and ``HttpTarget``, the zero-trace guard's target.
 
 Snapshot: ``GET /api/config/export``; restore: ``POST /api/config/restore?safety=false``; fallback:
 ``GET /api/backups`` and ``POST /api/backups/<name>/restore`` (which keeps a safety backup of what it
@@ -16,6 +17,28 @@ import urllib.request
 from ..backups.automation.pause import PauseBusy
 from ..backups.store import BackupEntry
 from ..timeutil import parse_iso, utcnow
+from .client import AdminRequests, parse_json
+
+MISSING_ID = 987654321
+MISSING_NAME = "sanity-missing.json"
+#: Admin-only API routes (SPEC §9); a viewer's token must get 403 on each.
+ADMIN_API = [
+    ("GET", "/api/backups"), ("POST", "/api/backups"), ("GET", "/api/backups/status"),
+    ("GET", f"/api/backups/{MISSING_NAME}"), ("DELETE", f"/api/backups/{MISSING_NAME}"),
+    ("POST", f"/api/backups/{MISSING_NAME}/restore"), ("POST", "/api/backups/import"),
+    ("GET", "/api/config/export"), ("POST", "/api/config/restore"),
+    ("GET", "/api/settings"), ("PATCH", "/api/settings"),
+    ("GET", "/api/storage-profiles"), ("POST", "/api/storage-profiles"),
+    ("GET", f"/api/storage-profiles/{MISSING_ID}"), ("PATCH", f"/api/storage-profiles/{MISSING_ID}"),
+    ("DELETE", f"/api/storage-profiles/{MISSING_ID}"),
+    ("GET", "/api/users"), ("POST", "/api/users"), ("GET", f"/api/users/{MISSING_ID}"),
+    ("PATCH", f"/api/users/{MISSING_ID}"), ("DELETE", f"/api/users/{MISSING_ID}"),
+    ("POST", "/api/cameras"), ("PATCH", f"/api/cameras/{MISSING_ID}"), ("DELETE", f"/api/cameras/{MISSING_ID}"),
+    ("POST", "/api/groups"), ("PATCH", f"/api/groups/{MISSING_ID}"), ("DELETE", f"/api/groups/{MISSING_ID}"),
+    ("GET", "/api/sanity/pause"), ("POST", "/api/sanity/pause"), ("DELETE", "/api/sanity/pause"),
+]
+#: Admin-only pages; asked when the server has them (an admin gets 200).
+ADMIN_PAGES = ["/settings/global", "/settings/backups", "/users", "/storage"]
 
 
 class HttpError(RuntimeError):
@@ -44,7 +67,8 @@ class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
 
 
 class Http:
-    """A tiny JSON client with a bearer token, which never follows a redirect."""
+    """A tiny JSON client with a bearer token, which never follows a redirect. It is the sanity checks'
+    client over HTTP (``vibenvr.sanity.client``: ``call``, ``upload``, ``as_token``, ``admin_requests``)."""
 
     def __init__(self, url, token, timeout=60):
         if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
@@ -55,9 +79,9 @@ class Http:
         self.last_date = None  # the server's Date header of the last answer
         self.opener = urllib.request.build_opener(_RefuseRedirects)
 
-    def send(self, method, path, body=None, content_type="application/json", token=None):
+    def send(self, method, path, body=None, content_type="application/json"):
         """``(status, bytes)`` for a request; connection failures raise HttpError with status 0."""
-        headers = {"Authorization": f"Bearer {token or self.token}", "Accept": "application/json"}
+        headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
         if body is not None:
             headers["Content-Type"] = content_type
         request = urllib.request.Request(self.url + path, data=body, method=method, headers=headers)  # noqa: S310 - http(s) only
@@ -76,27 +100,37 @@ class Http:
         if with_date:
             self.last_date = email.utils.parsedate_to_datetime(with_date).replace(tzinfo=None)
 
-    def call(self, method, path, payload=None, expect=(200,), token=None):
-        """Send ``payload`` as JSON; return the parsed answer (None when empty) or raise HttpError."""
-        body = None if payload is None else json.dumps(payload).encode("utf-8")
-        status, data = self.send(method, path, body, token=token)
+    def call(self, method, path, body=None):
+        """Send ``body`` as JSON; ``(status, parsed answer)`` (None when it is empty or not JSON)."""
+        status, data = self.send(method, path, None if body is None else json.dumps(body).encode("utf-8"))
+        return status, parse_json(data)
+
+    def answer(self, method, path, body=None, expect=(200,)):
+        """The parsed answer (None when empty) for a status in ``expect``; else HttpError with the server's error."""
+        status, data = self.send(method, path, None if body is None else json.dumps(body).encode("utf-8"))
         if status not in expect:
             raise HttpError(method, path, status, error_message(data))
         return json.loads(data) if data.strip() else None
 
-    def status_of(self, method, path, payload=None, token=None):
-        body = None if payload is None else json.dumps(payload).encode("utf-8")
-        return self.send(method, path, body, token=token)[0]
-
     def upload(self, path, filename, data):
-        """POST ``data`` as the multipart field ``file``; ``(status, bytes)``."""
+        """POST ``data`` as the multipart field ``file``; ``(status, parsed answer)``."""
         boundary = "sanity" + secrets.token_hex(12)
         body = b"".join([
             f"--{boundary}\r\n".encode(),
             f'Content-Disposition: form-data; name="file"; filename="{filename}"\r\n'.encode(),
             b"Content-Type: application/json\r\n\r\n", data, f"\r\n--{boundary}--\r\n".encode(),
         ])
-        return self.send("POST", path, body, content_type=f"multipart/form-data; boundary={boundary}")
+        status, answer = self.send("POST", path, body, content_type=f"multipart/form-data; boundary={boundary}")
+        return status, parse_json(answer)
+
+    def as_token(self, token):
+        """The same server, asked with ``token`` (pages too: a script has no browser session)."""
+        return Http(self.url, token, timeout=self.timeout)
+
+    def admin_requests(self):
+        """The admin-only API of SPEC §9, and the admin pages this server has (an admin gets 200)."""
+        pages = [("GET", path) for path in ADMIN_PAGES if self.call("GET", path)[0] == 200]
+        return AdminRequests(ADMIN_API + pages, unmarked=[], how="API and pages by token")
 
 
 def error_message(data):
@@ -118,7 +152,7 @@ class HttpTarget:
         self.where = f"the backup folder of {http.url}"
 
     def export(self):
-        return self.http.call("GET", "/api/config/export")
+        return self.http.answer("GET", "/api/config/export")
 
     def restore(self, doc):
         body = json.dumps(doc, ensure_ascii=False).encode("utf-8")
@@ -127,7 +161,7 @@ class HttpTarget:
             raise HttpError("POST", "/api/config/restore?safety=false", status, error_message(data))
 
     def list_backups(self):
-        answer = self.http.call("GET", "/api/backups")
+        answer = self.http.answer("GET", "/api/backups")
         return [BackupEntry(b["name"], b["kind"], parse_iso(b["created_at"]), b["size_bytes"])
                 for b in answer["backups"] if not b.get("unusable")]  # as the store lists them in process
 
@@ -138,14 +172,14 @@ class HttpTarget:
         return data
 
     def restore_backup(self, name, valid):
-        answer = self.http.call("POST", f"/api/backups/{quoted(name)}/restore", {"mode": "replace"})
+        answer = self.http.answer("POST", f"/api/backups/{quoted(name)}/restore", {"mode": "replace"})
         return answer.get("safety_backup")
 
     def delete_backup(self, name):
-        self.http.call("DELETE", f"/api/backups/{quoted(name)}", expect=(204,))
+        self.http.answer("DELETE", f"/api/backups/{quoted(name)}", expect=(204,))
 
     def status(self):
-        return self.http.call("GET", "/api/backups/status")
+        return self.http.answer("GET", "/api/backups/status")
 
     def pause(self, minutes, by):
         status, data = self.http.send("POST", "/api/sanity/pause",
@@ -159,10 +193,10 @@ class HttpTarget:
             raise HttpError("POST", "/api/sanity/pause", status, error_message(data))
 
     def resume(self):
-        self.http.call("DELETE", "/api/sanity/pause", expect=(204,))
+        self.http.answer("DELETE", "/api/sanity/pause", expect=(204,))
 
     def paused_until(self):
-        until = self.http.call("GET", "/api/sanity/pause").get("paused_until")
+        until = self.http.answer("GET", "/api/sanity/pause").get("paused_until")
         return parse_iso(until) if until else None
 
     def now(self):
