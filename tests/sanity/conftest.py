@@ -2,13 +2,15 @@
 at chosen times, a trigger that makes a restore fail for real, and what "trace" means, measured."""
 
 import contextlib
+import hashlib
 
 import pytest
 
+from vibenvr import strictjson
 from vibenvr.backups.automation.status import status_path
 from vibenvr.backups.document.export import export_document
 from vibenvr.db import db
-from vibenvr.sanity.guard import fingerprint
+from vibenvr.sanity.guard import comparable
 from vibenvr.settings.service import update_settings
 
 from builders import make_camera, make_group, make_profile, make_token, make_user
@@ -60,6 +62,11 @@ def files(app):
 def status_bytes(app):
     path = status_path(app.config["DATA_DIR"])
     return path.read_bytes() if path.exists() else None
+
+
+def fingerprint(doc):
+    """SHA-256 of the sections the guard compares (usage stamps aside): equal configurations, equal prints."""
+    return hashlib.sha256(strictjson.dumps(comparable(doc)).encode("utf-8")).hexdigest()
 
 
 def trace(app):

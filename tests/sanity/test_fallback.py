@@ -14,10 +14,10 @@ from vibenvr.backups.automation.pause import paused_until
 from vibenvr.backups.document.export import export_document
 from vibenvr.backups.document.validate import validate_document
 from vibenvr.db import db
-from vibenvr.sanity.guard import Outcome, fingerprint
+from vibenvr.sanity.guard import Outcome
 from vibenvr.sanity.local import run_guarded
 
-from .conftest import backup_at, corrupt, files, refusing_camera, status_bytes, trace
+from .conftest import backup_at, corrupt, files, fingerprint, refusing_camera, status_bytes, trace
 from builders import make_camera
 
 MIN = dt.timedelta(minutes=1)

@@ -5,10 +5,12 @@ import datetime as dt
 import os
 import signal
 
+from vibenvr.auth.tokens import user_for_token
 from vibenvr.backups.automation.pause import start_pause
 from vibenvr.backups.service import create_backup, get_store
-from vibenvr.sanity.guard import Outcome, _signals_held, comparable, differing_sections, fingerprint
-from vibenvr.sanity.local import run_guarded
+from vibenvr.models import ApiToken
+from vibenvr.sanity.guard import Outcome, _signals_held
+from vibenvr.sanity.local import local_target, run_guarded
 from vibenvr.settings.service import update_settings
 
 from .conftest import T0, backup_at, files, trace
@@ -106,13 +108,45 @@ def test_nothing_runs_while_another_run_holds_the_pause(app, config, clock):
     assert trace(app) == before
 
 
-def test_usage_stamps_are_not_compared():
-    doc = {"api_tokens": [{"name": "ci", "last_used_at": "2026-11-29T12:00:00Z"}],
-           "trusted_devices": [{"name": "Laptop", "last_used": None}], "settings": {}}
-    used = {**doc, "api_tokens": [{"name": "ci", "last_used_at": "2026-11-29T12:05:00Z"}],
-            "trusted_devices": [{"name": "Laptop", "last_used": "2026-11-29T12:05:00Z"}]}
-    renamed = {**doc, "api_tokens": [{"name": "renamed", "last_used_at": None}]}
-    assert fingerprint(doc) == fingerprint(used)
-    assert fingerprint(doc) != fingerprint(renamed)
-    assert differing_sections(doc, renamed) == ["api_tokens"]
-    assert comparable(doc)["api_tokens"] == [{"name": "ci", "last_used_at": None}]
+def exporting_with(app, before_export):
+    """The in-process target, but each export first runs ``before_export()``: over HTTP the guard's own
+    ``GET /api/config/export`` uses its API token, so the token's ``last_used_at`` moves at each one."""
+    target = local_target(app)
+    export = target.export
+
+    def export_after():
+        before_export()
+        return export()
+
+    target.export = export_after
+    return target
+
+
+def test_the_guard_using_its_token_leaves_no_trace(app, config):
+    minutes = iter(range(1, 60))
+    used = []
+
+    def use_token():
+        used.append(T0 + dt.timedelta(minutes=next(minutes)))
+        assert user_for_token(config, now=used[-1]) is not None
+
+    before = trace(app)
+    code, report, out = run_guarded([("noop", lambda ctx: "nothing")], echo=lambda line: None,
+                                    target=exporting_with(app, use_token))
+    assert code == Outcome.CLEAN and report.mismatch == [], report.lines()
+    assert ApiToken.get().last_used_at == used[-1] != used[0]  # not the snapshot's stamp: moved after the restore
+    assert trace(app) == before
+
+
+def test_a_token_changed_after_the_restore_is_a_difference(app, config):
+    exports = []
+
+    def rename_after_the_snapshot():
+        if exports:
+            ApiToken.update(name=f"renamed {len(exports)}").execute()
+        exports.append(1)
+
+    code, report, out = run_guarded([("noop", lambda ctx: "nothing")], echo=lambda line: None,
+                                    target=exporting_with(app, rename_after_the_snapshot))
+    assert report.mismatch == ["api_tokens"]
+    assert code == Outcome.FALLBACK_REFUSED  # no automatic backup to fall back to

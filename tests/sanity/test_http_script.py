@@ -14,10 +14,20 @@ from vibenvr.backups.automation.scheduler import BackupScheduler
 from vibenvr.backups.automation.status import record
 from vibenvr.backups.document.export import export_document
 from vibenvr.backups.document.validate import validate_document
-from vibenvr.sanity.guard import fingerprint
 from vibenvr.timeutil import iso
 
-from .conftest import T0, LiveServer, backup_at, build_config, corrupt, files, refusing_camera, status_bytes, trace
+from .conftest import (
+    T0,
+    LiveServer,
+    backup_at,
+    build_config,
+    corrupt,
+    files,
+    fingerprint,
+    refusing_camera,
+    status_bytes,
+    trace,
+)
 from builders import make_camera, make_token, make_user
 
 ROOT = Path(__file__).resolve().parents[2]

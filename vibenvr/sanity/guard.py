@@ -3,7 +3,7 @@
 ``with ZeroTraceGuard(target) as guard: run_checks()`` pauses automatic backups, snapshots the whole
 configuration in memory (the export document; no file is written), runs the block, and then, whatever
 happened in it (an exception, Ctrl-C), restores the snapshot in ``replace`` mode with no safety file in
-one transaction and compares the result with the snapshot by checksum, usage stamps aside. When that
+one transaction and compares the result with the snapshot section by section, usage stamps aside. When that
 restore fails or the result differs, it falls back to the newest valid automatic backup that existed
 before the run, but only if that backup is at most 60 minutes old by the time written in it; otherwise it
 changes nothing more and says what to restore by hand. No Flask here: the *target* (``LocalTarget`` for
@@ -11,18 +11,16 @@ this process's database, ``vibenvr.sanity.remote.HttpTarget`` for a server) does
 """
 
 import contextlib
-import hashlib
 import signal
 import threading
 
-from .. import strictjson
 from ..backups.automation.pause import PauseBusy
 from ..backups.document.canonical import SECTIONS
 from ..timeutil import iso, utcnow
 from .fallback import FALLBACK_LIMIT, choose_fallback, describe_age
 from .guard_report import NOT_STARTED, GuardReport, Outcome, Terminated, describe
 
-__all__ = ["NOT_STARTED", "GuardNotStarted", "GuardReport", "Outcome", "ZeroTraceGuard", "describe", "fingerprint",
+__all__ = ["NOT_STARTED", "GuardNotStarted", "GuardReport", "Outcome", "ZeroTraceGuard", "describe",
            "differing_sections", "comparable"]
 
 
@@ -40,11 +38,6 @@ def comparable(doc):
     for section, keys in USAGE_STAMPS.items():
         sections[section] = [{**item, **dict.fromkeys(keys)} for item in sections[section] or ()]
     return sections
-
-
-def fingerprint(doc):
-    """SHA-256 of the canonical bytes of ``comparable(doc)``: equal configurations, equal fingerprints."""
-    return hashlib.sha256(strictjson.dumps(comparable(doc)).encode("utf-8")).hexdigest()
 
 
 def differing_sections(expected, actual):
