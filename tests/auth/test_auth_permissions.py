@@ -1,4 +1,5 @@
-"""The permission matrix, built from ``app.url_map``: every route, every method, as anonymous, viewer and admin.
+"""The permission matrix, built from ``app.url_map`` by the walk the sanity viewer check uses
+(``vibenvr.sanity.access.routes``): every route, every method, as anonymous, viewer and admin.
 
 Each view carries an access decision (``public``, ``user`` or ``admin``, set by the decorators in
 ``vibenvr.auth.decorators``); a route without one fails here. Then every answer is checked against it:
@@ -8,33 +9,13 @@ a viewer gets 403 on admin-only pages, fragments and API routes, and nobody ever
 
 import pytest
 
+from vibenvr.sanity.access import routes
+
 from .conftest import page_csrf
 from builders import make_token
 from conftest import sign_in
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
-NOT_VIEWS = {"static": "public"}  # Flask's own static files
-SAMPLE_ARGUMENTS = {"IntegerConverter": "987654", "PathConverter": "css/app.css"}
-
-
-def decision(app, endpoint):
-    return getattr(app.view_functions[endpoint], "access", None) or NOT_VIEWS.get(endpoint)
-
-
-def routes(app):
-    """(path, method, endpoint, decision) for every rule and method of the app."""
-    found = []
-    for rule in app.url_map.iter_rules():
-        values = {arg: SAMPLE_ARGUMENTS.get(type(rule._converters[arg]).__name__, "missing.json") for arg in rule.arguments}
-        path = rule.build(values)[1]
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            found.append((path, method, rule.endpoint, decision(app, rule.endpoint)))
-    return sorted(found)
-
-
-def matrix_table(app):
-    """The matrix as text: what the access note on the issue lists."""
-    return "\n".join(f"{method:6} {path:45} {access}" for path, method, _endpoint, access in routes(app))
 
 
 def test_every_route_has_an_access_decision(app):
@@ -121,8 +102,3 @@ def test_viewer_session_on_the_api_gets_403_for_admin_routes(app, admin, viewer)
     client = sign_in(app.test_client(), viewer)
     assert client.get("/api/users").status_code == 403
     assert client.patch("/api/settings", json={"system_name": "x"}).status_code == 403
-
-
-def test_the_matrix_can_be_printed(app):
-    table = matrix_table(app)
-    assert "GET    /api/health" in table and "admin" in table
