@@ -119,3 +119,4 @@ def test_only_runs_the_named_checks(app, config, runner):
 def test_a_run_on_a_fresh_system_without_users_is_clean(app, runner):
     result = runner.invoke(args=["sanity", "run"])
     assert result.exit_code == 0, result.output
+    assert not (app.config["DATA_DIR"] / "installed").exists()  # the run's own admin marks no install

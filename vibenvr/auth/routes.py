@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 
+from ..backups.automation.pause import pause_path
 from ..db import write_transaction
 from ..models import User
 from . import devices, sessions, setupcode, twofactor
@@ -33,7 +34,11 @@ def users_exist():
 
 
 def _mark_installed():
-    """An install from before the marker existed gets one (SPEC §12: a later data loss asks for a setup code)."""
+    """An install from before the marker existed gets one (SPEC §12: a later data loss asks for a setup code).
+
+    Not while a zero-trace sanity run holds the pause: its own admin is no sign of an install (SPEC §11)."""
+    if pause_path(current_app.config["DATA_DIR"]).exists():
+        return  # the marker waits for a request after the run
     try:
         setupcode.mark_installed(current_app.config["DATA_DIR"], now(), "users found in the database")
     except OSError as exc:
