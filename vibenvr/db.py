@@ -1,8 +1,8 @@
-"""The database: a Peewee proxy bound from configuration, per-request connections, table creation."""
+"""The database: the Peewee proxy every model uses, the JSON column, and the write helpers (one transaction
+holding the write lock, busy errors). ``dbsetup`` binds the proxy to an app's database."""
 
 from contextlib import contextmanager
 
-from flask import g
 from peewee import DatabaseProxy, SqliteDatabase, TextField
 from playhouse.db_url import connect
 
@@ -42,32 +42,6 @@ def open_database(url):
     else:
         database = connect(url, autoconnect=False)
     return database
-
-
-def init_app(app):
-    """Bind the proxy to the configured database, create tables and hook connections to requests."""
-    from . import dbhealth, migrations, models
-
-    database = open_database(app.config["DATABASE_URL"])
-    db.initialize(database)
-
-    def prepare():  # run once the database can be read: at start, or when a damaged one is replaced
-        with db.connection_context():
-            migrations.migrate(database, app.config["DATA_DIR"], app.config["BACKUP_DIR"])  # SPEC §12
-            models.seed_defaults()
-
-    dbhealth.init_app(app, database, prepare)  # damaged or unreadable: every request answers 503 (SPEC §12)
-
-    @app.before_request
-    def _connect():
-        g._db_opened = db.connect(reuse_if_open=True)
-
-    @app.teardown_request
-    def _close(exc):
-        if g.pop("_db_opened", False) and not db.is_closed():
-            db.close()
-
-    app.extensions["peewee"] = database
 
 
 # --- writes (SPEC §12: writes do not race a restore) ---------------------------------------------

@@ -16,6 +16,10 @@ from pathlib import Path
 
 from peewee import PeeweeException, SqliteDatabase
 
+from .backups.document.validate import validate_document
+from .backups.errors import BackupError
+from .backups.store import BackupStore
+
 log = logging.getLogger(__name__)
 
 RECHECK_SECONDS = 2  # how often a process answering 503 looks at the database again
@@ -112,10 +116,6 @@ _newest = {}  # (folder, its listing) -> the newest valid backup's name
 
 def newest_valid_backup(folder):
     """The name of the newest backup in ``folder`` that validates, or None; cached until the folder changes."""
-    from .backups.document.validate import validate_document
-    from .backups.errors import BackupError
-    from .backups.store import BackupStore
-
     store = BackupStore(folder)
     try:
         entries = store.list()
@@ -157,12 +157,12 @@ class DatabaseHealth:
         self._checked_at = 0.0
         self._lock = threading.Lock()
 
-    def start(self):
+    def start(self, log_problem=True):
+        """Check (and prepare) now; ``log_problem``: log a problem found (a serving process does, a terminal
+        command says it in its own words)."""
         self.problem = self._check_and_prepare()
         self._checked_at = time.monotonic()
-        from .backups.automation.scheduler import is_serving_process
-
-        if self.problem and is_serving_process():  # a terminal command says it in its own words
+        if self.problem and log_problem:
             log.error("%s. Every page answers 503 until it is restored: %s", sentence(self.problem.headline()),
                       restore_commands(self.newest_backup())[0] if self.problem.damaged else "see the page")
 
@@ -230,12 +230,9 @@ def usable(app):
     return state is None or state.recheck() or not state.problem.damaged
 
 
-def init_app(app, database, prepare):
-    """Check ``database`` now (running ``prepare`` when it is usable); answer 503 while it is not."""
-    from . import dbpage
-
+def init_app(app, database, prepare, log_problem=True):
+    """Check ``database`` now (running ``prepare`` when it is usable); ``dbpage`` answers 503 while it is not."""
     state = DatabaseHealth(app, database, prepare)
     app.extensions["dbhealth"] = state
-    state.start()
-    dbpage.init_app(app, state)
+    state.start(log_problem)
     return state

@@ -1,7 +1,7 @@
 """Error handlers: JSON for the API, a small fragment for htmx, a full page otherwise."""
 
 import logging
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from flask import current_app, g, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
@@ -33,8 +33,6 @@ TITLES = {
 def _login_url():
     target = request.headers.get("HX-Current-URL") if is_htmx() else request.full_path
     if target and "://" in target:
-        from urllib.parse import urlsplit
-
         parts = urlsplit(target)
         target = parts.path + (f"?{parts.query}" if parts.query else "")
     target = (target or "/").rstrip("?")

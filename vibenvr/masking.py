@@ -15,6 +15,9 @@ Only backups and ``/api/config/export`` carry the plain values, and ``?include_s
 import re
 from urllib.parse import unquote
 
+from flask import abort, request
+from flask_login import current_user
+
 from .validation import FieldError, ValidationError
 
 MASK = "***"
@@ -237,9 +240,6 @@ def keep_stored_settings(clean, current, definitions):
 
 def include_secrets_requested():
     """``?include_secrets=true``: plain values, for admins only (403 for a viewer; 400 for another word)."""
-    from flask import abort, request
-    from flask_login import current_user
-
     value = request.args.get("include_secrets")
     if not current_user.is_authenticated or value is None or value.strip().lower() in ("", "false", "0"):
         return False
@@ -251,6 +251,4 @@ def include_secrets_requested():
 
 
 def for_viewer():
-    from flask_login import current_user
-
     return not current_user.is_admin

@@ -13,7 +13,12 @@ from pathlib import Path
 
 from peewee import CharField, DateTimeField, IntegerField, Model, SqliteDatabase
 
+from .backups.document.export import export_bytes
+from .backups.locking import backup_lock
+from .backups.store import BackupStore
 from .db import db
+from .models import ALL_MODELS, ID_MODELS
+from .runtime import STATE_MODELS, SignInFailure, TotpLastStep, UserSession
 from .timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -34,8 +39,6 @@ class SchemaMigration(Model):
 def _sqlite_autoincrement(database):
     """Rebuild each table with an integer id so that its ids are AUTOINCREMENT: SQLite hands out
     max(id)+1 otherwise, and a new camera could inherit a deleted one's id and its viewers."""
-    from .models import ID_MODELS
-
     if not isinstance(database, SqliteDatabase):
         return  # PostgreSQL sequences never hand out an id twice
     database.execute_sql("PRAGMA foreign_keys = OFF")  # only outside a transaction; checked below
@@ -73,22 +76,16 @@ def _rebuild(database, model):
 
 def _state_tables(database):
     """Every table of the running service's state (``vibenvr/runtime.py``), as it is now: a new install."""
-    from .runtime import STATE_MODELS
-
     database.create_tables(STATE_MODELS, safe=True)
 
 
 def _login_state(database):
     """Sign-in limits and TOTP replay memory, which part one kept in each worker's memory."""
-    from .runtime import SignInFailure, TotpLastStep
-
     database.create_tables([TotpLastStep, SignInFailure], safe=True)
 
 
 def _server_sessions(database):
     """Server-side session records: the cookie holds a random id, sign-out deletes the row."""
-    from .runtime import UserSession
-
     database.create_tables([UserSession], safe=True)
 
 
@@ -106,17 +103,13 @@ def migrate(database, data_dir=None, backup_dir=None):
     runs once and its backup is not raced by another process's."""
     if data_dir is None:
         return _migrate(database, None, backup_dir)
-    from .backups.locking import backup_lock
-
     with backup_lock(data_dir):
         return _migrate(database, data_dir, backup_dir)
 
 
 def _migrate(database, data_dir, backup_dir):
-    from . import models
-
     existing = set(database.get_tables())
-    fresh = not (existing & {m._meta.table_name for m in models.ALL_MODELS})
+    fresh = not (existing & {m._meta.table_name for m in ALL_MODELS})
     database.create_tables([SchemaMigration], safe=True)
     done = {number for (number,) in SchemaMigration.select(SchemaMigration.number).tuples()}
     pending = [m for m in MIGRATIONS if m[0] not in done]
@@ -128,7 +121,7 @@ def _migrate(database, data_dir, backup_dir):
             apply(database)
             SchemaMigration.insert(number=number, name=name).on_conflict_ignore().execute()
             ran.append(number)
-    database.create_tables(models.ALL_MODELS, safe=True)
+    database.create_tables(ALL_MODELS, safe=True)
     _state_tables(database)  # a new install: every table as it is now
     if fresh:
         SchemaMigration.insert_many([{"number": n, "name": name} for n, name, _ in pending]).on_conflict_ignore().execute()
@@ -149,9 +142,6 @@ def _save_before(database, number, data_dir, backup_dir):
     if backup_dir is None:
         return
     try:
-        from .backups.document.export import export_bytes
-        from .backups.store import BackupStore
-
         entry = BackupStore(backup_dir).write_bytes(export_bytes("manual"), "manual", utcnow())
         log.info("backup before database migration %d: %s", number, entry.name)
     except Exception:  # the tables may be too old for this version's export; the file copy above stays

@@ -18,6 +18,7 @@ from peewee import (
 )
 
 from .db import JSONField, db
+from .settings.registry import SETTINGS
 from .timeutil import utcnow
 
 
@@ -189,8 +190,6 @@ ALL_MODELS = [
 
 def seed_defaults():
     """Insert every registered setting that is missing, with its default (first start, upgrades)."""
-    from .settings.registry import SETTINGS
-
     rows = [{"key": s.key, "value": s.default} for s in SETTINGS.values()]
     with db.atomic():
         Setting.insert_many(rows).on_conflict_ignore().execute()

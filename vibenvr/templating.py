@@ -5,13 +5,14 @@ import zoneinfo
 
 from flask import current_app
 
+from .settings.service import get_setting
+from .timeutil import utcnow
+
 
 def local_time(value, fmt="%Y-%m-%d %H:%M"):
     """Format a naive-UTC datetime in the configured time zone."""
     if value is None:
         return "—"
-    from .settings.service import get_setting
-
     try:
         zone = zoneinfo.ZoneInfo(get_setting("timezone"))
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -32,8 +33,6 @@ def relative_time(value, now=None):
     """'3 hours ago', 'in 2 days', 'just now'."""
     if value is None:
         return ""
-    from .timeutil import utcnow
-
     seconds = ((now or utcnow()) - value).total_seconds()
     future = seconds < 0
     seconds = abs(seconds)
@@ -54,8 +53,6 @@ def init_app(app):
 
     @app.context_processor
     def _globals():
-        from .settings.service import get_setting
-
         return {
             "app_version": current_app.config["APP_VERSION"],
             "system_name": get_setting("system_name"),

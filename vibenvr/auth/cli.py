@@ -8,9 +8,11 @@ from flask.cli import AppGroup
 
 from ..cliutil import command_database, fail
 from ..models import User
+from ..security.tokens import create_token
 from ..timeutil import iso
+from ..users.service import create_user, set_password
 from ..validation import ConflictError, ValidationError
-from . import setupcode
+from . import setupcode, twofactor
 from .clock import now
 
 users_cli = AppGroup("users", help="Create users and recover access.")
@@ -40,8 +42,6 @@ def _user(username):
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
 def create_user_command(username, role, email, password_stdin):
     """Create USERNAME with a password typed at a prompt (or read from standard input)."""
-    from ..users.service import create_user
-
     password = _read_password(password_stdin)
     with command_database():
         try:
@@ -81,8 +81,6 @@ def setup_code_command():
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
 def set_password_command(username, password_stdin):
     """Give USERNAME a new password (their open sessions end)."""
-    from ..users.service import set_password
-
     password = _read_password(password_stdin)
     with command_database():
         try:
@@ -96,8 +94,6 @@ def set_password_command(username, password_stdin):
 @click.argument("username")
 def disable_2fa_command(username):
     """Turn off two-factor authentication for USERNAME (a lost phone and lost recovery codes)."""
-    from . import twofactor
-
     with command_database():
         twofactor.disable(_user(username))
     click.echo(f"Two-factor authentication is off for {username}; they can enrol again on the Security page.")
@@ -120,8 +116,6 @@ def list_users_command():
 @click.option("--expires-days", type=click.IntRange(1, 3650), default=None, help="Expire after N days (default: never).")
 def create_token_command(username, name, expires_days):
     """Print a new API token for USERNAME, alone on standard output (it is shown only once)."""
-    from ..security.tokens import create_token
-
     with command_database():
         user = _user(username)
         try:

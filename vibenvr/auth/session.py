@@ -3,8 +3,9 @@
 from flask import abort, g, request
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import sessions
+from . import cli, ratelimit, sessions
 from .tokens import token_from_request, user_for_token
 
 login_manager = LoginManager()
@@ -32,8 +33,6 @@ def load_user_from_token(req):
 
 def init_app(app):
     """Sign-in, CSRF, the failed-login limiter and the ``users``/``tokens`` commands."""
-    from . import cli, ratelimit
-
     sessions.init_app(app)  # first: its before_request must run before anything reads current_user
     ratelimit.init_app(app)
     cli.init_app(app)
@@ -41,8 +40,6 @@ def init_app(app):
     if proxies:
         # Behind N reverse proxies, the client's address (for the sign-in limits) and the scheme
         # come from their X-Forwarded-* headers; without this setting those headers are ignored.
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

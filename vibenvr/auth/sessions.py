@@ -16,6 +16,7 @@ from flask_login import login_user, user_logged_out
 
 from ..models import User
 from ..runtime import UserSession
+from ..signals import config_restored
 from .clock import now
 from .tokens import sha256_hex
 
@@ -185,8 +186,6 @@ def _after_restore(_sender, **_extra):
 
 def init_app(app):
     """Check the limits, end the record at every sign-out, and purge records a restore made stale."""
-    from ..signals import config_restored
-
     for key in ("SESSION_MAX_DAYS", "SESSION_IDLE_DAYS"):
         if not isinstance(app.config.get(key), int) or app.config[key] < 1:
             raise RuntimeError(f"VIBENVR_{key} must be a whole number of days, at least 1; got {app.config.get(key)!r}")

@@ -23,8 +23,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..backups.automation.scheduler import is_serving_process
+from ..backups.store import BackupStore
+from ..db import db
 from ..fsutil import atomic_write, create_once, read_regular_file
-from ..timeutil import iso, parse_iso
+from ..models import User
+from ..timeutil import iso, parse_iso, utcnow
 
 MARKER_NAME = "installed"
 CODE_NAME = "setup_code"
@@ -73,8 +77,6 @@ class SetupCode:
 
 def earlier_install(data_dir, backup_dir):
     """The EarlierInstall when the folder shows one (backups, or the marker), else None (a fresh folder)."""
-    from ..backups.store import BackupStore
-
     marker = Path(data_dir) / MARKER_NAME
     backups = len(BackupStore(backup_dir).list(unusable=True))  # names only: nothing is opened
     has_marker = os.path.lexists(marker)
@@ -177,11 +179,6 @@ def announce(app, earlier, moment, force=False):
 
 def announce_at_start(app):
     """At start, in a serving process: log the code when /setup needs one. Never stops the app from starting."""
-    from ..backups.automation.scheduler import is_serving_process
-    from ..db import db
-    from ..models import User
-    from ..timeutil import utcnow
-
     moment = (app.config.get("CLOCK") or utcnow)()
 
     health = app.extensions.get("dbhealth")

@@ -10,7 +10,7 @@ import segno
 from argon2 import PasswordHasher
 
 from ..db import current_row, write_transaction
-from ..models import RecoveryCode, User
+from ..models import RecoveryCode, TrustedDevice, User
 from ..runtime import TotpLastStep
 from .otp import totp_for
 from .passwords import verify_password
@@ -127,8 +127,6 @@ def remaining_recovery_codes(user):
 
 def disable(user):
     """Turn 2FA off for ``user``: secret, recovery codes and trusted devices go."""
-    from ..models import TrustedDevice
-
     with write_transaction():
         user.totp_secret = None
         user.is_2fa_enabled = False

@@ -8,12 +8,14 @@ from dataclasses import dataclass, field
 
 import peewee
 from peewee import PeeweeException
+from psycopg2.extras import execute_batch
 
 from ..db import BUSY_MESSAGES, busy_status, db, write_transaction
-from ..models import Setting, User
+from ..models import Camera, Group, Setting, StorageProfile, User
 from .document.canonical import SECTIONS
 from .document.columns import TABLES, insert_sql, write_converters
 from .errors import RestoreFailed, RestoreRefused
+from .merge import check_merge, merge
 
 MODES = ("replace", "merge")
 # Restoring a section also restores these, so no reference is left dangling.
@@ -64,8 +66,6 @@ def check_restorable(valid, mode="replace", sections=None, force=False):
         raise RestoreRefused(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     chosen = resolve_sections(sections)
     if mode == "merge":
-        from .merge import check_merge
-
         check_merge(valid, chosen)
     elif chosen != SECTIONS:
         _check_kept_references(valid.doc, chosen)
@@ -78,8 +78,6 @@ def check_restorable(valid, mode="replace", sections=None, force=False):
 
 def _check_kept_references(doc, chosen):
     """A partial replace keeps the other sections as they are: what the file refers to there must exist."""
-    from ..models import Camera, Group, StorageProfile
-
     wanted = {StorageProfile: set(), Camera: set(), Group: set(), User: set()}
     if "cameras" in chosen and "storage_profiles" not in chosen:
         wanted[StorageProfile] |= {c["storage_profile_id"] for c in doc["cameras"] if c["storage_profile_id"]}
@@ -126,8 +124,6 @@ def restore_document(valid, mode="replace", sections=None, force=False):
             if mode == "replace":
                 _replace(valid.doc, chosen, result)
             else:
-                from .merge import merge
-
                 merge(valid, chosen, result)
             _advance_sequences(chosen)
     except Exception as exc:
@@ -180,8 +176,6 @@ def _insert(sql, rows):
     cursor = db.cursor()
     with peewee.__exception_wrapper__:  # driver errors become Peewee's, as for any other query
         if _is_postgres():
-            from psycopg2.extras import execute_batch
-
             execute_batch(cursor, sql, rows, page_size=500)
         else:
             cursor.executemany(sql, rows)

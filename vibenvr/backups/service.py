@@ -13,6 +13,8 @@ from ..fsutil import NotRegularFile, read_regular_file
 from ..settings.service import clear_cache, get_setting
 from ..signals import config_restored
 from ..timeutil import utcnow
+from .document.canonical import SECTIONS
+from .document.columns import TABLES, read_settings
 from .document.export import export_bytes
 from .document.validate import validate_document
 from .errors import BackupError, BackupNotFound, BackupWriteError, DamagedBackup, InvalidBackupName, UnusableBackup
@@ -112,9 +114,6 @@ def load_backup(name_or_path, allow_path=False):
 
 def current_counts():
     """Rows per section in the database now, counted as a backup counts them (for confirmations)."""
-    from .document.canonical import SECTIONS
-    from .document.columns import TABLES, read_settings
-
     counts = {"settings": len(read_settings())}
     counts.update((table.section, table.model.select().count()) for table in TABLES)
     return {section: counts.get(section, 0) for section in SECTIONS}

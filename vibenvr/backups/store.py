@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..fsutil import DISK_FULL, NotRegularFile, file_type, fsync_dir, read_regular_file, temp_file
 from ..timeutil import iso, parse_iso, utcnow
+from .document.canonical import encode
 from .errors import BackupNotFound, BackupWriteError, InvalidBackupName, UnusableBackup
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.json$")
@@ -239,8 +240,6 @@ class BackupStore:
 
     def write(self, doc, kind):
         """Encode ``doc`` and write it atomically as a ``kind`` backup named for its timestamp."""
-        from .document.canonical import encode
-
         created = parse_iso(doc["timestamp"]) if doc.get("timestamp") else self.clock()
         return self.write_bytes(encode(doc), kind, created)
 

@@ -1,5 +1,7 @@
 """``/api/groups``: viewers read the groups they may see; admins change them and their cameras."""
 
+from flask_login import current_user
+
 from ..access import visible_camera_ids, visible_group_ids
 from ..crud import crud_blueprint
 from ..models import Group
@@ -12,15 +14,11 @@ def _camera_ids(group_id, members, visible_cameras):
 
 
 def _to_dict(group):
-    from flask_login import current_user
-
     members = service.camera_ids_by_group()
     return service.group_to_dict(group, _camera_ids(group.id, members, visible_camera_ids(current_user)))
 
 
 def _list(visible):
-    from flask_login import current_user
-
     members = service.camera_ids_by_group()
     cameras = visible_camera_ids(current_user)
     groups = [g for g in service.list_groups() if visible is None or g.id in visible]

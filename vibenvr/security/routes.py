@@ -13,6 +13,7 @@ from ..auth.tokens import token_from_request
 from ..http import error_json, is_htmx
 from ..models import ApiToken, TrustedDevice, User
 from ..settings.service import get_setting
+from ..users.service import set_password
 from ..validation import ValidationError
 from . import tokens as token_service
 
@@ -87,8 +88,6 @@ def page():
 @bp.post("/password")
 @login_required
 def change_password():
-    from ..users.service import set_password
-
     user = _user()
     errors = {}
     problem = _password_ok(user, "current_password")

@@ -14,6 +14,7 @@ from ... import dbhealth
 from ...db import db
 from ...settings.service import clear_cache, get_settings
 from ...timeutil import iso, utcnow
+from .. import service
 from ..document.validate import validate_document
 from ..errors import BackupError
 from .pause import paused_until
@@ -66,8 +67,6 @@ class AutoBackups:
     """Plans and runs automatic backups for one app; holds the status the scheduler owns."""
 
     def __init__(self, app, clock=None, store=None, create_backup=None):
-        from .. import service
-
         self.app = app
         self.clock = clock or app.config.get("BACKUP_CLOCK") or utcnow
         self._store = store or service.get_store
