@@ -127,21 +127,15 @@ def find_problem(value, where="", max_depth=MAX_DEPTH):
         if max_depth is not None and depth > max_depth:
             return path, f"is nested more than {max_depth} levels deep"
         kind = type(item)
-        if kind is str:
-            if has_surrogate(item):
-                return path, "holds a lone UTF-16 surrogate (such as \\ud800), which is not text"
-        elif kind is float:
-            if not math.isfinite(item):
-                shown = "NaN" if item != item else ("-" if item < 0 else "") + "Infinity (or a number too large)"
-                return path, f"is {shown}; only finite numbers are allowed in JSON"
+        if kind is str or kind is float:
+            problem = _scalar_problem(item)
+            if problem:
+                return path, problem
         elif kind is dict:
-            children = []
-            for key, child in item.items():
-                if not isinstance(key, str):
-                    return path, f"has a key that is not text ({key!r})"
-                if has_surrogate(key):
-                    return path, "has a key holding a lone UTF-16 surrogate, which is not text"
-                children.append((child, f"{path}.{key}" if path else key, depth + 1))
+            problem = _key_problem(item)
+            if problem:
+                return path, problem
+            children = [(child, f"{path}.{key}" if path else key, depth + 1) for key, child in item.items()]
             stack.extend(reversed(children))  # the first problem in reading order is the one reported
         elif kind is list:
             stack.extend((item[i], f"{path}[{i}]", depth + 1) for i in range(len(item) - 1, -1, -1))
@@ -153,6 +147,26 @@ def find_problem(value, where="", max_depth=MAX_DEPTH):
             continue
         else:
             return path, f"is a {kind.__name__}, which JSON cannot hold"
+    return None
+
+
+def _scalar_problem(item):
+    """Why a ``str`` or ``float`` is not strict JSON (a lone surrogate, NaN or infinity), or None."""
+    if type(item) is str:
+        return "holds a lone UTF-16 surrogate (such as \\ud800), which is not text" if has_surrogate(item) else None
+    if math.isfinite(item):
+        return None
+    shown = "NaN" if item != item else ("-" if item < 0 else "") + "Infinity (or a number too large)"
+    return f"is {shown}; only finite numbers are allowed in JSON"
+
+
+def _key_problem(mapping):
+    """Why one of ``mapping``'s keys is not strict JSON (not text, or a lone surrogate), or None."""
+    for key in mapping:
+        if not isinstance(key, str):
+            return f"has a key that is not text ({key!r})"
+        if has_surrogate(key):
+            return "has a key holding a lone UTF-16 surrogate, which is not text"
     return None
 
 

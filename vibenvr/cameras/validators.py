@@ -125,32 +125,35 @@ def schedule(value, field):
         if day not in WEEKDAYS:
             raise FieldError(f"{field}.{day}", "is not a weekday (monday … sunday)")
     for index, day in enumerate(WEEKDAYS):
-        if day not in value:
-            continue
-        windows = value[day]
-        where = f"{field}.{day}"
-        if not isinstance(windows, list):
-            raise FieldError(where, "must be a list of [start, end] windows")
-        if len(windows) > MAX_WINDOWS_PER_DAY:
-            raise FieldError(where, f"has {len(windows)} windows, at most {MAX_WINDOWS_PER_DAY}")
-        clean[day] = []
-        for i, window in enumerate(windows):
-            spot = f"{where}[{i}]"
-            if not isinstance(window, list) or len(window) != 2:
-                raise FieldError(spot, 'must be a window ["HH:MM", "HH:MM"]')
-            start = parse_time(window[0], spot)
-            end = parse_time(window[1], spot, allow_24=True)
-            if start == end:
-                raise FieldError(spot, f"starts and ends at {window[0]}; a window must have a length")
-            begin = index * DAY + start
-            finish = index * DAY + (end if end > start else DAY + end)
-            label = f"{spot} {window[0]}–{window[1]}"
-            spans.append((begin, min(finish, WEEK), label))
-            if finish > WEEK:  # Sunday night into Monday morning
-                spans.append((0, finish - WEEK, label))
-            clean[day].append([window[0], window[1]])
+        if day in value:
+            clean[day] = _day_windows(value[day], f"{field}.{day}", index * DAY, spans)
     spans.sort()
     for (_, prev_end, prev_label), (begin, _, label) in zip(spans, spans[1:], strict=False):
         if begin < prev_end:
             raise FieldError("", f"{label} overlaps {prev_label}")
+    return clean
+
+
+def _day_windows(windows, where, day_start, spans):
+    """One weekday's windows, checked and copied; adds each one's minutes of the week to ``spans``."""
+    if not isinstance(windows, list):
+        raise FieldError(where, "must be a list of [start, end] windows")
+    if len(windows) > MAX_WINDOWS_PER_DAY:
+        raise FieldError(where, f"has {len(windows)} windows, at most {MAX_WINDOWS_PER_DAY}")
+    clean = []
+    for i, window in enumerate(windows):
+        spot = f"{where}[{i}]"
+        if not isinstance(window, list) or len(window) != 2:
+            raise FieldError(spot, 'must be a window ["HH:MM", "HH:MM"]')
+        start = parse_time(window[0], spot)
+        end = parse_time(window[1], spot, allow_24=True)
+        if start == end:
+            raise FieldError(spot, f"starts and ends at {window[0]}; a window must have a length")
+        begin = day_start + start
+        finish = day_start + (end if end > start else DAY + end)
+        label = f"{spot} {window[0]}–{window[1]}"
+        spans.append((begin, min(finish, WEEK), label))
+        if finish > WEEK:  # Sunday night into Monday morning
+            spans.append((0, finish - WEEK, label))
+        clean.append([window[0], window[1]])
     return clean

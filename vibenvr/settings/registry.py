@@ -149,25 +149,37 @@ def coerce(key, value, from_form=False):
     definition = SETTINGS.get(key)
     if definition is None:
         raise FieldError(key, "is not a known setting")
-    kind = definition.type
-    if kind == "bool":
-        if from_form and isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-            return value.strip().lower() in _TRUE
-        if not isinstance(value, bool):
-            raise FieldError(key, "must be true or false")
-        return value
-    if kind in ("int", "float"):
-        value = _number(definition, value, from_form)
-        if definition.min is not None and value < definition.min:
-            raise FieldError(key, f"must be at least {_fmt(definition.min)}")
-        if definition.max is not None and value > definition.max:
-            raise FieldError(key, f"must be at most {_fmt(definition.max)}")
-        return value
+    if definition.type == "bool":
+        return _boolean(key, value, from_form)
+    if definition.type in ("int", "float"):
+        return _in_range(definition, _number(definition, value, from_form))
+    return _text(definition, value, from_form)
+
+
+def _boolean(key, value, from_form):
+    if from_form and isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    if not isinstance(value, bool):
+        raise FieldError(key, "must be true or false")
+    return value
+
+
+def _in_range(definition, value):
+    if definition.min is not None and value < definition.min:
+        raise FieldError(definition.key, f"must be at least {_fmt(definition.min)}")
+    if definition.max is not None and value > definition.max:
+        raise FieldError(definition.key, f"must be at most {_fmt(definition.max)}")
+    return value
+
+
+def _text(definition, value, from_form):
+    """A ``choice`` or ``text`` setting."""
+    key = definition.key
     if not isinstance(value, str):
         raise FieldError(key, "must be text")
     if from_form:
         value = value.strip()
-    if kind == "choice":
+    if definition.type == "choice":
         if value not in definition.choices:
             raise FieldError(key, "must be one of " + ", ".join(definition.choices))
         return value

@@ -60,6 +60,30 @@ def check_sections(data, consume=False):
 
 
 def _check_all(data, problems, consume):
+    header = _check_header(data, problems)
+    missing = [s for s in SECTIONS if s not in data]
+    for section in missing:
+        problems.add(f"{section}: the section is missing")
+    _check_counts(data.get("counts"), data, problems)
+    present = _present(data) if not missing else None
+    sections = {}
+    if "settings" in data:
+        sections["settings"] = _check_settings(data["settings"], problems)
+    for section in SECTIONS[1:]:
+        if section in data:
+            sections[section] = _check_items(section, data[section], problems)
+            if consume:
+                data[section] = None  # the raw items are no longer needed: a large restore peaks lower
+    if not missing:
+        _check_unique(sections, problems)
+        _check_references(sections, present, problems)
+    if problems.errors:
+        return None
+    return _normalised(header, sections)
+
+
+def _check_header(data, problems):
+    """The header fields of a v2 document (the top-level keys known, timestamp, kind, app version)."""
     for key in data:
         if key not in TOP_LEVEL:
             problems.add(f"{key} is not a known top-level key of a backup")
@@ -77,25 +101,12 @@ def _check_all(data, problems, consume):
         header["app_version"] = text(50, required=True)(data.get("app_version"), "app_version")
     except FieldError as exc:
         problems.add(exc)
-    sections = {}
-    missing = [s for s in SECTIONS if s not in data]
-    for section in missing:
-        problems.add(f"{section}: the section is missing")
-    _check_counts(data.get("counts"), data, problems)
-    present = _present(data) if not missing else None
-    if "settings" in data:
-        sections["settings"] = _check_settings(data["settings"], problems)
-    for section in SECTIONS[1:]:
-        if section in data:
-            sections[section] = _check_items(section, data[section], problems)
-            if consume:
-                data[section] = None  # the raw items are no longer needed: a large restore peaks lower
-    if not missing:
-        _check_unique(sections, problems)
-        _check_references(sections, present, problems)
-    if problems.errors:
-        return None
-    for section, items in sections.items():  # the order export uses, so a round trip is exact
+    return header
+
+
+def _normalised(header, sections):
+    """The checked document, each section in the order export writes it, so a round trip is exact."""
+    for section, items in sections.items():
         if section == "associations":
             items.sort(key=lambda link: (link["camera_id"], link["group_id"]))
         elif section != "settings":
@@ -202,7 +213,18 @@ def _check_references(sections, ids, problems):
             if link[key] not in ids[target]:
                 problems.add(f"associations[{index}]: {key} {link[key]} refers to a {target[:-1]} "
                              "that is not in the backup")
-    for index, user in enumerate(sections["users"]):
+    _check_users(sections["users"], ids, problems)
+    usernames = ids["usernames"]
+    for section in ("api_tokens", "recovery_codes", "trusted_devices"):
+        for index, item in enumerate(sections[section]):
+            if item["username"] not in usernames:
+                problems.add(f'{label(section, index, item)}: username "{item["username"]}" is not a user '
+                             "in the backup")
+
+
+def _check_users(users, ids, problems):
+    """Each user's allowed cameras and groups are in the backup, and 2FA on has its secret."""
+    for index, user in enumerate(users):
         for key, target in (("allowed_camera_ids", "cameras"), ("allowed_group_ids", "groups")):
             missing = [i for i in user[key] if i not in ids[target]]
             if missing:
@@ -210,9 +232,3 @@ def _check_references(sections, ids, problems):
                              f"the backup: {missing}")
         if user["is_2fa_enabled"] and not user["totp_secret"]:
             problems.add(f"{label('users', index, user)}: is_2fa_enabled is true but totp_secret is empty")
-    usernames = ids["usernames"]
-    for section in ("api_tokens", "recovery_codes", "trusted_devices"):
-        for index, item in enumerate(sections[section]):
-            if item["username"] not in usernames:
-                problems.add(f'{label(section, index, item)}: username "{item["username"]}" is not a user '
-                             "in the backup")
