@@ -67,7 +67,7 @@ PG_TESTS := tests/core tests/api tests/backups tests/auth
 test: deps dev-deps chromium age lint
 	$(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
 	$(BIN)/python -m coverage report --fail-under=90 \
-	  --include='vibenvr/backups/document/canonical.py,vibenvr/backups/document/export.py,vibenvr/backups/document/validate.py,vibenvr/backups/store.py,vibenvr/backups/restore.py'
+	  --include='vibenvr/backups/document/canonical.py,vibenvr/backups/document/export.py,vibenvr/backups/document/validate.py,vibenvr/backups/store.py,vibenvr/backups/names.py,vibenvr/backups/restore.py'
 	scripts/with-postgres.sh $(BIN)/python -m pytest -q -p no:cacheprovider -m "not browser" $(PG_TESTS)
 
 # constraints.txt: every package a fresh venv gets from the two requirement files, pinned (a fresh machine

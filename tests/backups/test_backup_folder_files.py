@@ -15,7 +15,8 @@ from vibenvr.backups import service
 from vibenvr.backups.document.canonical import encode
 from vibenvr.backups.document.export import export_document
 from vibenvr.backups.errors import BackupNotFound, InvalidBackupName, UnusableBackup
-from vibenvr.backups.store import BackupStore, suggest_name
+from vibenvr.backups.names import suggest_name
+from vibenvr.backups.store import BackupStore
 
 from .helpers import build_rich_config, snapshot
 

@@ -9,7 +9,8 @@ import pytest
 
 from vibenvr import fsutil
 from vibenvr.backups.errors import BackupNotFound, BackupWriteError, InvalidBackupName
-from vibenvr.backups.store import NAME_RE, BackupStore, parse_name
+from vibenvr.backups.names import NAME_RE, parse_name
+from vibenvr.backups.store import BackupStore
 
 from support.clock import FakeClock
 

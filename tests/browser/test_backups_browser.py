@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from vibenvr import fsutil
 from vibenvr.backups.document.canonical import compute_checksum
 from vibenvr.backups.document.export import export_document
-from vibenvr.backups.store import backup_name
+from vibenvr.backups.names import backup_name
 from vibenvr.cameras.service import delete_camera
 from vibenvr.models import Camera
 

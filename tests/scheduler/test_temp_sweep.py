@@ -20,7 +20,8 @@ from vibenvr.backups import service
 from vibenvr.backups.automation import scheduler as scheduler_module
 from vibenvr.backups.automation.scheduler import FolderLock, sweep_temporaries
 from vibenvr.backups.locking import LOCK_NAME
-from vibenvr.backups.store import TEMP_PREFIX, BackupStore
+from vibenvr.backups.names import TEMP_PREFIX
+from vibenvr.backups.store import BackupStore
 
 from conftest import make_app
 

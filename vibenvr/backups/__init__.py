@@ -3,7 +3,8 @@
 What is where:
 
 - ``document/``   the file itself: export, canonical bytes and checksum, validation, item schemas, 1.x files
-- ``store``       backup files on disk: names, atomic writes, listing without parsing, retention
+- ``store``       backup files on disk: atomic writes, listing without parsing, retention;
+  ``names`` the file names (generated, 1.x, addressable, shown, suggested)
 - ``restore``     applying a validated document in one transaction (``replace``, sections);
   ``merge`` adds and updates by natural key; ``rebuild`` restores over a damaged SQLite file
 - ``automation/`` the scheduler thread, the rules of automatic backups, their status, the pause
@@ -16,5 +17,5 @@ What is where:
 The spine of a restore: the click on *Restore* → ``routes.restore`` (or ``api.restore_named``,
 ``cli.restore``) → ``service.restore`` (lock, safety backup) → ``document.validate.validate_document`` →
 ``restore.restore_document`` (one transaction) → ``signals.config_restored`` (caches, the schedule).
-``store``, ``restore``, ``merge`` and ``document`` know nothing of Flask.
+``store``, ``names``, ``restore``, ``merge`` and ``document`` know nothing of Flask.
 """

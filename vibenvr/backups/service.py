@@ -19,8 +19,9 @@ from .document.export import export_bytes
 from .document.validate import validate_document
 from .errors import BackupError, BackupNotFound, BackupWriteError, DamagedBackup, InvalidBackupName, UnusableBackup
 from .locking import backup_lock
+from .names import NAME_RE
 from .restore import check_restorable, restore_document
-from .store import NAME_RE, SAFETY_KEEP, BackupStore
+from .store import SAFETY_KEEP, BackupStore
 
 log = logging.getLogger(__name__)
 

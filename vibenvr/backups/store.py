@@ -1,4 +1,4 @@
-"""Backup files on disk (SPEC §5): names, atomic writes, listing without parsing, retention.
+"""Backup files on disk (SPEC §5): atomic writes, listing without parsing, retention (the names: ``names.py``).
 
 Only regular files are ever opened; FIFOs, sockets, devices, folders, symbolic links and names the API
 cannot address are listed as unusable (SPEC §12), never read. No Flask and no database here, so a crash
@@ -8,9 +8,7 @@ test can drive it from a bare subprocess.
 import datetime as dt
 import errno
 import os
-import re
 import stat
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,22 +16,26 @@ from ..fsutil import DISK_FULL, NotRegularFile, file_type, fsync_dir, read_regul
 from ..timeutil import iso, parse_iso, utcnow
 from .document.canonical import encode
 from .errors import BackupNotFound, BackupWriteError, InvalidBackupName, UnusableBackup
+from .names import (
+    DAMAGED_RE,
+    ENCRYPTED_SUFFIX,
+    NAME_RULE,
+    STAMP,
+    TEMP_PREFIX,
+    backup_name,
+    is_addressable,
+    is_listed_name,
+    parse_name,
+    shown_name,
+    suggest_name,
+)
 
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.json$")
-GENERATED_RE = re.compile(r"^vibe_backup_(auto|manual|imported|safety)_(\d{8}_\d{6})(?:_(\d+))?\.json$")
-LEGACY_AUTO_RE = re.compile(r"^vibenvr_auto_backup_(\d{8}_\d{6})(?:_(\d+))?\.json$")
-#: An automatic backup that failed validation right after it was written, kept under this name (SPEC §12).
-DAMAGED_RE = re.compile(r"^vibe_backup_damaged_(\d{8}_\d{6})(?:_(\d+))?\.json$")
 DAMAGED = ("a damaged automatic backup — it failed validation right after it was written, so it cannot be "
            "restored (the last failure of the automatic backups says why); kept for inspection, never deleted "
            "automatically: download it, then delete it")
-STAMP = "%Y%m%d_%H%M%S"
-TEMP_PREFIX = ".vibe-tmp-"
 #: A temporary this old belongs to no write in progress (a write takes seconds): ``cleanup_temp`` removes it.
 TEMP_STALE_AFTER = dt.timedelta(minutes=5)
 SAFETY_KEEP = 5
-ENCRYPTED_SUFFIX = ".json.age"  # SPEC §13; this version cannot open them yet
-NAME_RULE = "letters, digits, '.', '_' and '-', ending in .json"
 
 
 @dataclass(frozen=True)
@@ -67,61 +69,6 @@ class BackupEntry:
             if self.rename_to:
                 answer["rename_to"] = self.rename_to
         return answer
-
-
-def parse_name(name):
-    """``(kind, created_at, sequence)`` from a generated or legacy name; None for other names."""
-    for pattern, kind in ((GENERATED_RE, None), (LEGACY_AUTO_RE, "auto")):
-        match = pattern.match(name)
-        if match:
-            groups = match.groups()
-            kind = kind or groups[0]
-            stamp, suffix = groups[-2], groups[-1]
-            try:
-                created = dt.datetime.strptime(stamp, STAMP)
-            except ValueError:
-                return None
-            return kind, created, int(suffix or 1)
-    return None
-
-
-def backup_name(kind, created_at, sequence=1):
-    suffix = f"_{sequence}" if sequence > 1 else ""
-    return f"vibe_backup_{kind}_{created_at.strftime(STAMP)}{suffix}.json"
-
-
-def is_listed_name(name):
-    """Whether a file of this name belongs in the list: ``.json`` or ``.json.age`` (any case), not a temporary."""
-    return name.lower().endswith((".json", ENCRYPTED_SUFFIX)) and not name.startswith(TEMP_PREFIX)
-
-
-def is_addressable(name):
-    """Whether the API can name this file: the pattern of SPEC §5, and no ``..`` (refused as traversal)."""
-    return bool(NAME_RE.match(name)) and ".." not in name
-
-
-def _decoded(name):
-    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-
-
-def shown_name(name):
-    """``name`` safe to show and to put in JSON: undecodable bytes as U+FFFD, control characters escaped."""
-    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in _decoded(name))
-
-
-def suggest_name(name, taken=()):
-    """A name the API can address for a file named ``name``: ``backup (1).json`` → ``backup_1.json``."""
-    stem = _decoded(name)
-    stem = stem[:-len(".json")] if stem.lower().endswith(".json") else stem
-    stem = "".join(c for c in unicodedata.normalize("NFKD", stem) if not unicodedata.combining(c))  # é → e
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem)
-    stem = re.sub(r"\.{2,}", ".", re.sub(r"_{2,}", "_", stem))
-    stem = re.sub(r"^[^A-Za-z0-9]+", "", stem)[:190].rstrip("._-") or "backup"
-    candidate, number = f"{stem}.json", 1
-    while candidate in taken:
-        number += 1
-        candidate = f"{stem}_{number}.json"
-    return candidate
 
 
 class BackupStore:
