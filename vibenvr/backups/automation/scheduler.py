@@ -6,6 +6,9 @@ over within a minute. The job runs once a minute, and at once when the settings 
 configuration changed: a signal in this process, or the change mark (``changes.py``) that every process,
 terminal commands included, bumps and the holder reads every second. ``AutoBackups.tick`` decides
 whether a backup is due.
+
+Over 300 lines: the thread, its folder lock and the rules of which process starts it are one mechanism,
+read together; the lock leaves once it shares ``backups/locking.py`` (issue 12 item 6).
 """
 
 import atexit
