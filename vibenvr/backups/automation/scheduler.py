@@ -92,10 +92,10 @@ class FolderLock:
 class BackupScheduler:
     """The thread that runs automatic backups for one app while this process holds the folder lock."""
 
-    def __init__(self, app, clock=None, tick_seconds=None, retry_seconds=None, check_seconds=None, **rules):
+    def __init__(self, app, clock=None, tick_seconds=None, retry_seconds=None, check_seconds=None, **rule_options):
         self.app = app
         self.clock = clock
-        self.rules = rules  # extra AutoBackups arguments (tests inject a store or a backup function)
+        self.rule_options = rule_options  # extra AutoBackups arguments (tests inject a store or a backup function)
         self.tick_seconds = tick_seconds or app.config.get("SCHEDULER_TICK_SECONDS", TICK_SECONDS)
         self.retry_seconds = retry_seconds or app.config.get("SCHEDULER_RETRY_SECONDS", RETRY_SECONDS)
         self.check_seconds = check_seconds or app.config.get("SCHEDULER_CHECK_SECONDS", CHECK_SECONDS)
@@ -103,7 +103,7 @@ class BackupScheduler:
         self._mark = None  # the change mark last seen
         self.lock = FolderLock(Path(app.config["DATA_DIR"]) / LOCK_NAME)
         self.scheduler = schedule.Scheduler()  # our own, never the module-global one
-        self.jobs = None  # AutoBackups, made each time this process takes the lock
+        self.rules = None  # AutoBackups, made each time this process takes the lock
         self.thread = None
         self.leading = threading.Event()
         self.attempted = threading.Event()  # set once this process has tried the lock
@@ -191,7 +191,7 @@ class BackupScheduler:
         log.info("process %d runs the automatic backups of %s", os.getpid(), self.app.config["DATA_DIR"])
         self._mark = read_mark(self.data_dir)  # the boot tick reads the settings as they are now
         sweep_temporaries(self.app)
-        self.jobs = AutoBackups(self.app, clock=self.clock, **self.rules)
+        self.rules = AutoBackups(self.app, clock=self.clock, **self.rule_options)
         self.scheduler.clear()
         self._job = self.scheduler.every(self.tick_seconds).seconds.do(self._tick)
         self.leading.set()
@@ -206,7 +206,7 @@ class BackupScheduler:
             self._last_notice = key
 
     def _tick(self):
-        self.jobs.tick()
+        self.rules.tick()
         with self._ticked:
             self.ticks += 1
             self._ticked.notify_all()
@@ -223,8 +223,8 @@ class BackupScheduler:
                 self._wake.clear()
                 return True
             if watching and self._marked():
-                if self.jobs is not None:
-                    self.jobs.replan = True  # as the signals ask in the process that made the change
+                if self.rules is not None:
+                    self.rules.replan = True  # as the signals ask in the process that made the change
                 return True
             if step >= remaining:
                 return False
@@ -243,7 +243,7 @@ class BackupScheduler:
 
     def _align(self):
         """Bring the next tick forward to the moment a backup is due, so it runs on time, not up to a minute late."""
-        due = self.jobs.seconds_until_due() if self.jobs else None
+        due = self.rules.seconds_until_due() if self.rules else None
         now = dt.datetime.now()
         if due is not None and self._job.next_run and now + dt.timedelta(seconds=due) < self._job.next_run:
             self._job.next_run = now + dt.timedelta(seconds=max(due, 1))
@@ -258,8 +258,8 @@ class BackupScheduler:
         self._replan()
 
     def _replan(self):
-        if self.jobs is not None:
-            self.jobs.replan = True
+        if self.rules is not None:
+            self.rules.replan = True
         self._mark = read_mark(self.data_dir)  # this process's own mark (bumped first) needs no second pass
         self._wake.set()
 
