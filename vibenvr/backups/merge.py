@@ -10,8 +10,10 @@ from ..timeutil import parse_iso
 from .errors import RestoreRefused
 
 NAMED = {"storage_profiles": (StorageProfile, "name"), "cameras": (Camera, "name"), "groups": (Group, "name")}
-USER_FIELDS = ("email", "hashed_password", "role", "language", "is_2fa_enabled", "totp_secret",
-               "restrict_camera_access", "extra")
+#: The fields of a user item written onto its ``User`` row as they are (``username`` is the natural key;
+#: ``is_active``, the allowed ids and ``created_at`` are mapped in ``_upsert_users``).
+COPIED_USER_FIELDS = ("email", "hashed_password", "role", "language", "is_2fa_enabled", "totp_secret",
+                      "restrict_camera_access", "extra")
 
 
 def _names(doc, section, key="name"):
@@ -106,7 +108,7 @@ def _upsert_named(doc, section, model, key, chosen, ids):
 def _upsert_users(doc, chosen, ids):
     present = _existing(User, "username")
     for user in doc["users"]:
-        values = {k: user[k] for k in USER_FIELDS}
+        values = {k: user[k] for k in COPIED_USER_FIELDS}
         values["is_active_user"] = user["is_active"]
         values["allowed_camera_ids"] = sorted(ids["cameras"][i] for i in user["allowed_camera_ids"])
         values["allowed_group_ids"] = sorted(ids["groups"][i] for i in user["allowed_group_ids"])
@@ -118,7 +120,8 @@ def _upsert_users(doc, chosen, ids):
     return present
 
 
-def _times(row, *keys):
+def _times_from_iso(row, *keys):
+    """The ISO 8601 texts of ``keys`` in a file's item as datetimes for the database (None stays None)."""
     return {k: parse_iso(row[k]) if row[k] else None for k in keys}
 
 
@@ -126,7 +129,7 @@ def _upsert_owned(doc, chosen, users, result):
     if "api_tokens" in chosen:
         for token in doc["api_tokens"]:
             values = {"name": token["name"], "user": users[token["username"]], "is_active": token["is_active"],
-                      **_times(token, "created_at", "last_used_at", "expires_at")}
+                      **_times_from_iso(token, "created_at", "last_used_at", "expires_at")}
             ApiToken.insert(token_hash=token["token_hash"], **values).on_conflict(
                 conflict_target=[ApiToken.token_hash], update=values).execute()
         result.counts["api_tokens"] = len(doc["api_tokens"])
@@ -140,7 +143,7 @@ def _upsert_owned(doc, chosen, users, result):
     if "trusted_devices" in chosen:
         for device in doc["trusted_devices"]:
             values = {"name": device["name"], "user": users[device["username"]],
-                      **_times(device, "last_used", "expires_at", "created_at")}
+                      **_times_from_iso(device, "last_used", "expires_at", "created_at")}
             TrustedDevice.insert(token_hash=device["token_hash"], **values).on_conflict(
                 conflict_target=[TrustedDevice.token_hash], update=values).execute()
         result.counts["trusted_devices"] = len(doc["trusted_devices"])

@@ -32,8 +32,9 @@ CAMERA_RENAMES = {"name": "name", "location": "location", "rtsp_url": "rtsp_url"
                   "onvif_password": "onvif_password", "sort_order": "sort_order"}
 CAMERA_RUNTIME = {"status", "last_seen", "groups", "storage_profile", "id", "created_at", "recording_mode",
                   "privacy_masks", "motion_masks"}
-USER_FIELDS = ("username", "email", "hashed_password", "role", "language", "is_2fa_enabled", "totp_secret",
-               "restrict_camera_access", "allowed_camera_ids", "allowed_group_ids")
+#: The 1.x user keys taken over as they are; any other key of a 1.x user goes into ``extra``.
+LEGACY_USER_KEYS = ("username", "email", "hashed_password", "role", "language", "is_2fa_enabled", "totp_secret",
+                    "restrict_camera_access", "allowed_camera_ids", "allowed_group_ids")
 MODELLED = {"timestamp", "version", "settings", "storage_profiles", "cameras", "groups", "associations", "users",
             "api_tokens", "recovery_codes", "trusted_devices"}
 
@@ -225,13 +226,13 @@ def _users(rows, stamp, report):
             report.add(f'users[{index}] "{row.get("username")}": dropped, no password (a single sign-on '
                        "account); its tokens, codes and devices go with it")
             continue
-        user = {key: row[key] for key in USER_FIELDS if row.get(key) is not None}
+        user = {key: row[key] for key in LEGACY_USER_KEYS if row.get(key) is not None}
         user["id"] = row.get("id", len(users) + 1)
         user["created_at"] = _time(row.get("created_at"), stamp)
         if user.get("role") not in ("admin", "viewer"):
             report.add(f'users[{index}] "{row.get("username")}": role {row.get("role")!r} became viewer')
             user["role"] = "viewer"
-        user["extra"] = {k: v for k, v in row.items() if k not in USER_FIELDS and k not in ("id", "created_at")
+        user["extra"] = {k: v for k, v in row.items() if k not in LEGACY_USER_KEYS and k not in ("id", "created_at")
                          and v is not None}
         users.append(user)
     return users

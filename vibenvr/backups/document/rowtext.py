@@ -74,8 +74,8 @@ def _values(values):
     return list(map(_value, values))
 
 
-def _times(values):
-    """``time_out`` over a column, SQLite's usual text done inline."""
+def _times_to_iso(values):
+    """``time_out`` over a column: database times to ISO 8601 texts, SQLite's usual text done inline."""
     return [value if value is None else f"{value[:10]}T{value[11:19]}Z"
             if type(value) is str and len(value) >= 19 and value[10] == " " and value[19:20] in ("", ".")
             else time_out(value) for value in values]
@@ -149,7 +149,7 @@ def column_texts(column, values):
     if column.kind == "json":
         return _json_texts(values)
     if column.kind == "time":
-        return _values(_times(values))
+        return _values(_times_to_iso(values))
     convert = _KIND.get(column.kind)
     if convert is not None:
         values = [None if value is None else convert(value) for value in values]
