@@ -65,7 +65,7 @@ def folder_state(folder):
 def app(tmp_path, small_disk):
     """The app with its database on the ordinary disk and its backup folder on the small one."""
     with connected_app(tmp_path / "data", BACKUP_DIR=small_disk / "backups",
-                       BACKUP_CLOCK=FakeClock(BACKUPS_T0)) as app:
+                       CLOCK=FakeClock(BACKUPS_T0)) as app:
         yield app
 
 

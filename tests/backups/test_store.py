@@ -212,7 +212,7 @@ def test_an_automatic_backup_survives_its_own_retention_after_the_clock_ran_ahea
     from vibenvr.backups import service
     from vibenvr.settings.service import update_settings
 
-    app.config["BACKUP_CLOCK"] = clock
+    app.config["CLOCK"] = clock
     update_settings({"backup_auto_retention": 1})
     folder = app.config["BACKUP_DIR"]
     _place(folder, "vibe_backup_auto_20300101_000000.json")
@@ -262,7 +262,7 @@ def test_a_full_disk_during_an_automatic_backup_deletes_no_old_backup(app, ctx, 
     from vibenvr.backups import service
     from vibenvr.settings.service import update_settings
 
-    app.config["BACKUP_CLOCK"] = clock
+    app.config["CLOCK"] = clock
     update_settings({"backup_auto_retention": 2})
     folder = app.config["BACKUP_DIR"]
     for day in range(1, 6):

@@ -51,7 +51,7 @@ def test_a_dead_holder_hands_the_lock_over(tmp_path):
 
 def test_two_app_instances_on_one_data_folder_make_one_scheduler(tmp_path, clock):
     data = tmp_path / "data"
-    apps = [make_app(data, BACKUP_CLOCK=clock), make_app(data, BACKUP_CLOCK=clock)]
+    apps = [make_app(data, CLOCK=clock), make_app(data, CLOCK=clock)]
     with apps[0].app_context(), db.connection_context():
         update_settings({"backup_auto_enabled": True})
     schedulers = []

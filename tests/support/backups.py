@@ -18,9 +18,9 @@ def backup_at(app, when, kind="auto"):
 
 @pytest.fixture
 def clock(app):
-    """A fake clock injected as the app's backup clock (import into a conftest to use)."""
+    """A fake clock injected as the app's clock (``CLOCK``; import into a conftest to use)."""
     fake = FakeClock(BACKUPS_T0)
-    app.config["BACKUP_CLOCK"] = fake
+    app.config["CLOCK"] = fake
     return fake
 
 

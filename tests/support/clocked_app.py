@@ -14,6 +14,6 @@ def clock():
 
 @pytest.fixture
 def app(tmp_path, clock):
-    """The app on a fresh data folder with the fake clock as its backup clock."""
-    with connected_app(tmp_path / "data", BACKUP_CLOCK=clock) as app:
+    """The app on a fresh data folder with the fake clock as its clock (``CLOCK``)."""
+    with connected_app(tmp_path / "data", CLOCK=clock) as app:
         yield app

@@ -27,8 +27,8 @@ log = logging.getLogger(__name__)
 
 
 def clock():
-    """Now (naive UTC); tests inject ``BACKUP_CLOCK`` in the app config."""
-    return (current_app.config.get("BACKUP_CLOCK") or utcnow)()
+    """Now (naive UTC); tests inject ``CLOCK`` in the app config."""
+    return (current_app.config.get("CLOCK") or utcnow)()
 
 
 def get_store():

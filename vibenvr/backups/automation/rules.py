@@ -68,7 +68,7 @@ class AutoBackups:
 
     def __init__(self, app, clock=None, store=None, create_backup=None):
         self.app = app
-        self.clock = clock or app.config.get("BACKUP_CLOCK") or utcnow
+        self.clock = clock or app.config.get("CLOCK") or utcnow
         self._store = store or service.get_store
         self._create_backup = create_backup or service.create_backup
         self.data_dir = app.config["DATA_DIR"]
