@@ -6,7 +6,7 @@ import sys
 import textwrap
 
 from vibenvr.backups.automation import scheduler as scheduler_module
-from vibenvr.backups.automation.scheduler import FolderLock
+from vibenvr.backups.locking import FolderLock
 from vibenvr.db import db
 from vibenvr.settings.service import update_settings
 from vibenvr.timeutil import iso

@@ -18,8 +18,8 @@ import pytest
 
 from vibenvr.backups import service
 from vibenvr.backups.automation import scheduler as scheduler_module
-from vibenvr.backups.automation.scheduler import FolderLock, sweep_temporaries
-from vibenvr.backups.locking import LOCK_NAME
+from vibenvr.backups.automation.scheduler import sweep_temporaries
+from vibenvr.backups.locking import LOCK_NAME, FolderLock
 from vibenvr.backups.names import TEMP_PREFIX
 from vibenvr.backups.store import BackupStore
 

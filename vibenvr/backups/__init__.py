@@ -8,7 +8,7 @@ What is where:
 - ``restore``     applying a validated document in one transaction (``replace``, sections);
   ``merge`` adds and updates by natural key; ``rebuild`` restores over a damaged SQLite file
 - ``automation/`` the scheduler thread, the rules of automatic backups, their status, the pause
-- ``locking``     one backup operation at a time per data folder, across threads and processes
+- ``locking``     fcntl locks in the data folder: one backup operation at a time, one scheduler per folder
 - ``service``     the engine inside the app: what the pages, the API, the terminal and the scheduler call
 - ``routes`` (System Backups pages), ``api`` (``/api/backups``, ``/api/config``), ``cli`` (``flask backup``),
   with ``overview`` (what the page shows) and ``web`` (what pages and API share): the faces, thin

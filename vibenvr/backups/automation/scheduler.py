@@ -13,7 +13,6 @@ read together; the lock leaves once it shares ``backups/locking.py`` (issue 12 i
 
 import atexit
 import datetime as dt
-import fcntl
 import logging
 import os
 import threading
@@ -28,7 +27,7 @@ from flask.cli import get_debug_flag
 from werkzeug.serving import is_running_from_reloader
 
 from ...signals import config_restored, settings_changed
-from ..locking import backup_lock
+from ..locking import FolderLock, backup_lock
 from ..store import BackupStore
 from .changes import bump, read_mark
 from .rules import WATCHED_KEYS, AutoBackups
@@ -40,53 +39,6 @@ TICK_SECONDS = 60  # the holder re-reads the settings at least this often (a cha
 CHECK_SECONDS = 1  # the holder reads the change mark this often
 RETRY_SECONDS = 30  # a process without the lock tries again this often
 STOP_TIMEOUT = 30  # how long shutdown waits for a backup in progress
-
-
-class FolderLock:
-    """An exclusive, non-blocking fcntl lock on a file, held for as long as this process schedules.
-
-    The kernel drops it when the process ends, however it ends, so another process can take over.
-    """
-
-    def __init__(self, path):
-        self.path = Path(path)
-        self._fd = None
-
-    @property
-    def held(self):
-        return self._fd is not None
-
-    def acquire(self):
-        """Take the lock if it is free; True when this object holds it."""
-        if self._fd is not None:
-            return True
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            return False
-        except BaseException:
-            os.close(fd)
-            raise
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)  # for people and logs; the lock itself decides
-        self._fd = fd
-        return True
-
-    def release(self):
-        fd, self._fd = self._fd, None
-        if fd is not None:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-            finally:
-                os.close(fd)
-
-    def holder_pid(self):
-        try:
-            return int(self.path.read_text().strip())
-        except (OSError, ValueError):
-            return None
 
 
 class BackupScheduler:
