@@ -6,7 +6,7 @@ import zoneinfo
 from flask import current_app
 
 from .settings.service import get_setting
-from .timeutil import utcnow
+from .timeutil import how_long, utcnow
 
 
 def local_time(value, fmt="%Y-%m-%d %H:%M"):
@@ -30,20 +30,10 @@ def human_size(size):
 
 
 def relative_time(value, now=None):
-    """'3 hours ago', 'in 2 days', 'just now'."""
+    """'3 hours ago', 'in 2 days', 'just now', '2 months ago' (``timeutil.how_long``); '' for None."""
     if value is None:
         return ""
-    seconds = ((now or utcnow()) - value).total_seconds()
-    future = seconds < 0
-    seconds = abs(seconds)
-    if seconds < 45:
-        return "just now"
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size:
-            count = int(round(seconds / size)) if unit != "day" else int(seconds // size)
-            label = f"{count} {unit}{'s' if count != 1 else ''}"
-            return f"in {label}" if future else f"{label} ago"
-    return "in a minute" if future else "a minute ago"
+    return how_long((now or utcnow()) - value)
 
 
 def init_app(app):

@@ -179,6 +179,6 @@ def test_global_settings_help_says_what_is_kept_and_where(admin_client, app):
     (-dt.timedelta(days=800), "in 2 years"),
 ])
 def test_relative_times_stay_readable_for_old_backups(delta, expected):
-    from vibenvr.backups.overview import ago
+    from vibenvr.templating import relative_time
 
-    assert ago(T - delta, T) == expected
+    assert relative_time(T - delta, T) == expected

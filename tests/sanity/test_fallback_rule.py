@@ -7,7 +7,8 @@ import pytest
 from vibenvr.backups.document.canonical import encode
 from vibenvr.backups.document.export import export_document
 from vibenvr.backups.store import BackupStore
-from vibenvr.sanity.fallback import choose_fallback, describe_age
+from vibenvr.sanity.fallback import choose_fallback
+from vibenvr.timeutil import how_long
 
 from .conftest import T0
 
@@ -77,4 +78,4 @@ def test_every_damaged_file_is_skipped_and_named(store):
     (dt.timedelta(minutes=-10), "10 minutes in the future"),
 ])
 def test_ages_read_plainly(delta, text):
-    assert describe_age(delta) == text
+    assert how_long(delta, exact=True) == text

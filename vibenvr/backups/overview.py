@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from flask import current_app
 
 from ..settings.service import get_settings
-from ..templating import relative_time
 from ..timeutil import parse_iso
 from . import service
 from .automation.pause import current_pause
@@ -85,18 +84,6 @@ def listing(page=1, kind=""):
     page = min(max(page_number(page), 1), pages)
     start = (page - 1) * PER_PAGE
     return Listing(entries[start:start + PER_PAGE], len(entries), page, pages, kind, by_kind, total_size)
-
-
-def ago(value, now):
-    """"3 hours ago", "2 days ago", then months and years rather than "2516 days ago"."""
-    if value is None:
-        return ""
-    days = abs((now - value).days)
-    if days < 45:
-        return relative_time(value, now)
-    count, unit = (days // 365, "year") if days >= 365 else (round(days / 30.44), "month")
-    label = f"{count} {unit}{'s' if count != 1 else ''}"
-    return f"in {label}" if value > now else f"{label} ago"
 
 
 def _time(value):

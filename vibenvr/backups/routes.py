@@ -33,7 +33,6 @@ def _context(listing=None, **extra):
         "limit_mb": limit_mb,
         "limit_bytes": limit_mb * 1024 * 1024,
         "now": service.clock(),
-        "ago": overview.ago,
         "labels": overview.KIND_LABELS,
         "badges": overview.KIND_BADGES,
         "zone_name": get_setting("timezone"),

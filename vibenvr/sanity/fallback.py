@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from ..backups.document.validate import validate_document
-from ..timeutil import iso
+from ..timeutil import how_long, iso
 
 FALLBACK_LIMIT = dt.timedelta(minutes=60)
 
@@ -54,10 +54,10 @@ def choose_fallback(entries, read, now, limit=FALLBACK_LIMIT):
     age = now - valid.created_at
     if age < dt.timedelta(0):
         choice.refusal = (f"the newest valid automatic backup, {entry.name}, is dated {iso(valid.created_at)}, "
-                          f"{describe_age(age)} (now {iso(now)}): a clock went wrong, so it cannot be trusted to "
+                          f"{how_long(age, exact=True)} (now {iso(now)}): a clock went wrong, so it cannot be trusted to "
                           "be recent")
     elif age > limit:
-        choice.refusal = (f"the newest valid automatic backup, {entry.name}, is {describe_age(age)} (made "
+        choice.refusal = (f"the newest valid automatic backup, {entry.name}, is {how_long(age, exact=True)} (made "
                           f"{iso(valid.created_at)}), older than the {int(limit.total_seconds() // 60)}-minute "
                           "limit: restoring it could take the configuration back further than this run went")
     else:
@@ -75,24 +75,3 @@ def _load(entry, read):
 def _kinds(entries):
     kinds = sorted({e.kind for e in entries})
     return ", ".join(f"{kind} backups" if kind != "other" else "files placed by hand" for kind in kinds)
-
-
-def describe_age(delta):
-    """``59 minutes old``, ``61 minutes old``, ``3 hours in the future``: how old a backup is, for people."""
-    seconds = int(delta.total_seconds())
-    return f"{_span(-seconds)} in the future" if seconds < 0 else f"{_span(seconds)} old"
-
-
-def _span(seconds):
-    if seconds < 60:
-        return _plural(seconds, "second")
-    minutes, rest = divmod(seconds, 60)
-    if minutes < 120:
-        return _plural(minutes, "minute") + (f" {rest} s" if rest else "")
-    if minutes < 48 * 60:
-        return _plural(minutes // 60, "hour")
-    return _plural(minutes // (24 * 60), "day")
-
-
-def _plural(count, unit):
-    return f"{count} {unit}" + ("" if count == 1 else "s")

@@ -16,8 +16,8 @@ import threading
 
 from ..backups.automation.pause import PauseBusy
 from ..backups.document.canonical import SECTIONS
-from ..timeutil import iso, utcnow
-from .fallback import FALLBACK_LIMIT, choose_fallback, describe_age
+from ..timeutil import how_long, iso, utcnow
+from .fallback import FALLBACK_LIMIT, choose_fallback
 from .guard_report import NOT_STARTED, GuardReport, Outcome, Terminated, describe
 
 __all__ = ["NOT_STARTED", "GuardNotStarted", "GuardReport", "Outcome", "ZeroTraceGuard", "describe",
@@ -142,7 +142,7 @@ class ZeroTraceGuard:
         try:
             safety = self.target.restore_backup(entry.name, valid)
         except Exception as exc:
-            self._refuse(f"restoring {entry.name} ({describe_age(age)}) failed too: {describe(exc)}", choice, now)
+            self._refuse(f"restoring {entry.name} ({how_long(age, exact=True)}) failed too: {describe(exc)}", choice, now)
             return
         try:
             differs = differing_sections(valid.doc, self.target.export())
@@ -155,7 +155,7 @@ class ZeroTraceGuard:
                          choice, now)
             return
         report.outcome = Outcome.RESTORED_BY_FALLBACK
-        report.fallback = {"name": entry.name, "age": describe_age(age), "created_at": iso(valid.created_at),
+        report.fallback = {"name": entry.name, "age": how_long(age, exact=True), "created_at": iso(valid.created_at),
                            "safety_backup": safety}
         self._sweep(keep={safety})
         self._resume()
@@ -175,7 +175,7 @@ class ZeroTraceGuard:
             lines.append(f"    {self.target.restore_command('/path/to/backup.json')}")
         else:
             entry, valid = newest
-            lines.append(f"The newest backup is {entry.name} ({entry.kind}, {describe_age(now - valid.created_at)}, "
+            lines.append(f"The newest backup is {entry.name} ({entry.kind}, {how_long(now - valid.created_at, exact=True)}, "
                          f"made {iso(valid.created_at)}). Check that it is the configuration you want, then restore it:")
             lines.append(f"    {self.target.restore_command(entry.name)}")
         until = self._pause_until()
