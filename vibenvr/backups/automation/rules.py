@@ -76,7 +76,7 @@ class AutoBackups:
         self.next_run = None
         self.last_attempt = None  # start of the last run in this process, successful or not
         self.replan = True  # plan from the files at the next tick (boot, a signal, a takeover)
-        self.state = read_status(self.data_dir)
+        self.state = read_status(self.data_dir)  # the outcomes this process knows; next_run: see status()
         self._written = dict(self.state)
         self._last_error = None
         self._last_tick_error = None
@@ -154,7 +154,6 @@ class AutoBackups:
             if self.next_run is not None or startup:
                 log.info("automatic backups are off (backup_auto_enabled is false)")
             self.next_run = None
-            self.state["next_run"] = None
             return
         interval = dt.timedelta(hours=hours)
         now = self.clock()
@@ -162,7 +161,6 @@ class AutoBackups:
         if self.last_attempt and (anchor is None or self.last_attempt > anchor):
             anchor = self.last_attempt  # a failed run is retried one interval later, not at once
         self.next_run = max(anchor + interval, now) if anchor else now
-        self.state["next_run"] = iso(self.next_run)
         if not startup:  # at startup, the protection message says when
             when = "one is due now" if self.next_run <= now else f"next at {iso(self.next_run)}"
             log.info("automatic backups every %d h; %s", hours, when)
@@ -196,7 +194,6 @@ class AutoBackups:
         started = self.clock()
         self.last_attempt = started
         self.next_run = started + dt.timedelta(hours=self.settings[1])
-        self.state["next_run"] = iso(self.next_run)
         try:
             entry = self._create_backup("auto")
         except Exception as exc:
@@ -210,26 +207,33 @@ class AutoBackups:
         if self.next_run is None or self.next_run <= started:
             hours = self.settings[1] if self.settings else 1
             self.next_run = started + dt.timedelta(hours=hours)
-            self.state["next_run"] = iso(self.next_run)
         self.state["last_failure"] = {"at": iso(started), "reason": reason}
         log.error("automatic backup failed: %s; next attempt at %s", reason,
                   iso(self.next_run), exc_info=not isinstance(exc, BackupError | OSError | PeeweeException))
 
     # --- status ------------------------------------------------------------------------------------
 
+    def status(self):
+        """The status file's fields: the outcomes recorded and, once this process has planned, its ``next_run``
+        (until then the file's own, so a tick that plans nothing changes nothing)."""
+        if self.settings is None:  # no plan made yet
+            return dict(self.state)
+        return {**self.state, "next_run": iso(self.next_run)}
+
     def _save_state(self):
         """Write the status file when it changed (a zero-trace run must find it byte for byte as before)."""
-        if self.state == self._written:
+        status = self.status()
+        if status == self._written:
             return
         try:
-            record(self.data_dir, **self.state)
+            record(self.data_dir, **status)
         except OSError as exc:
             message = failure_reason(exc)
             if message != self._last_error:
                 log.error("could not write the backup status file in %s: %s", self.data_dir, message)
             self._last_error = message
             return
-        self._written = dict(self.state)
+        self._written = status
         self._last_error = None
 
 
