@@ -7,7 +7,6 @@ the file's own: references are carried over through the names they stand for, an
 
 from ..models import ApiToken, Camera, CameraGroup, Group, RecoveryCode, Setting, StorageProfile, TrustedDevice, User
 from ..timeutil import parse_iso
-from .errors import RestoreRefused
 
 NAMED = {"storage_profiles": (StorageProfile, "name"), "cameras": (Camera, "name"), "groups": (Group, "name")}
 #: The fields of a user item written onto its ``User`` row as they are (``username`` is the natural key;
@@ -16,43 +15,9 @@ COPIED_USER_FIELDS = ("email", "hashed_password", "role", "language", "is_2fa_en
                       "restrict_camera_access", "extra")
 
 
-def _names(doc, section, key="name"):
-    """{id in the file: natural key} for a section of the file."""
-    return {item["id"]: item[key] for item in doc[section]}
-
-
 def _existing(model, key):
     field = getattr(model, key)
     return dict(model.select(field, model.id).tuples())
-
-
-def check_merge(valid, chosen):
-    """Refuse a merge whose references point at rows neither in the merge nor in the database."""
-    doc, missing = valid.doc, []
-    wanted = {
-        "storage_profiles": {c["storage_profile_id"] for c in doc["cameras"] if c["storage_profile_id"]}
-        if "cameras" in chosen else set(),
-        "cameras": {a["camera_id"] for a in doc["associations"]} if "associations" in chosen else set(),
-        "groups": {a["group_id"] for a in doc["associations"]} if "associations" in chosen else set(),
-    }
-    for user in doc["users"] if "users" in chosen else ():
-        wanted["cameras"] |= set(user["allowed_camera_ids"])
-        wanted["groups"] |= set(user["allowed_group_ids"])
-    for section, ids in wanted.items():
-        if section in chosen or not ids:
-            continue
-        model, key = NAMED[section]
-        present = _existing(model, key)
-        names = _names(doc, section)
-        missing += [f'{section} "{names[i]}"' for i in sorted(ids) if names[i] not in present]
-    if "users" not in chosen:
-        users = set(_existing(User, "username"))
-        for section in ("api_tokens", "recovery_codes", "trusted_devices"):
-            if section in chosen:
-                missing += [f'user "{u}"' for u in sorted({r["username"] for r in doc[section]} - users)]
-    if missing:
-        raise RestoreRefused("the merge refers to rows that are neither in the chosen sections nor in the "
-                             f"current configuration: {', '.join(sorted(set(missing)))}; add those sections")
 
 
 def merge(valid, chosen, result):

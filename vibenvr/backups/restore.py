@@ -11,11 +11,11 @@ from peewee import PeeweeException
 from psycopg2.extras import execute_batch
 
 from ..db import BUSY_MESSAGES, busy_status, db, write_transaction
-from ..models import Camera, Group, Setting, StorageProfile, User
+from ..models import Setting, User
 from .document.canonical import SECTIONS
 from .document.columns import TABLES, insert_sql, write_converters
 from .errors import RestoreFailed, RestoreRefused
-from .merge import check_merge, merge
+from .merge import NAMED, merge
 
 MODES = ("replace", "merge")
 # Restoring a section also restores these, so no reference is left dangling.
@@ -65,10 +65,8 @@ def check_restorable(valid, mode="replace", sections=None, force=False):
     if mode not in MODES:
         raise RestoreRefused(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     chosen = resolve_sections(sections)
-    if mode == "merge":
-        check_merge(valid, chosen)
-    elif chosen != SECTIONS:
-        _check_kept_references(valid.doc, chosen)
+    if chosen != SECTIONS:  # with every section, nothing lies outside them
+        check_references(valid.doc, chosen, mode)
     if not force and "users" in chosen and not _admin_remains(valid.doc["users"], mode):
         raise RestoreRefused(
             "the backup has no active administrator, so restoring it would lock everyone out; "
@@ -76,29 +74,54 @@ def check_restorable(valid, mode="replace", sections=None, force=False):
     return chosen
 
 
-def _check_kept_references(doc, chosen):
-    """A partial replace keeps the other sections as they are: what the file refers to there must exist."""
-    wanted = {StorageProfile: set(), Camera: set(), Group: set(), User: set()}
-    if "cameras" in chosen and "storage_profiles" not in chosen:
-        wanted[StorageProfile] |= {c["storage_profile_id"] for c in doc["cameras"] if c["storage_profile_id"]}
+def check_references(doc, chosen, mode):
+    """Refuse a restore of some sections whose items refer to rows outside them that the database lacks.
+
+    A replace keeps the other sections, ids included, so it looks for the ids; a merge gives new ids, so
+    it looks for the natural keys the file's ids stand for (``merge.NAMED``). Tokens, codes and devices
+    refer to their owner by username.
+    """
+    wanted = {section: set() for section in NAMED}
+    if "cameras" in chosen:
+        wanted["storage_profiles"] |= {c["storage_profile_id"] for c in doc["cameras"] if c["storage_profile_id"]}
     if "associations" in chosen:
-        wanted[Camera] |= {a["camera_id"] for a in doc["associations"]} if "cameras" not in chosen else set()
-        wanted[Group] |= {a["group_id"] for a in doc["associations"]} if "groups" not in chosen else set()
+        wanted["cameras"] |= {a["camera_id"] for a in doc["associations"]}
+        wanted["groups"] |= {a["group_id"] for a in doc["associations"]}
     if "users" in chosen:
         for user in doc["users"]:
-            wanted[Camera] |= set(user["allowed_camera_ids"]) if "cameras" not in chosen else set()
-            wanted[Group] |= set(user["allowed_group_ids"]) if "groups" not in chosen else set()
-    else:
-        wanted[User] = {r["username"] for s in ("api_tokens", "recovery_codes", "trusted_devices") if s in chosen
-                        for r in doc[s]}
+            wanted["cameras"] |= set(user["allowed_camera_ids"])
+            wanted["groups"] |= set(user["allowed_group_ids"])
+    owners = set() if "users" in chosen else {
+        r["username"] for s in ("api_tokens", "recovery_codes", "trusted_devices") if s in chosen for r in doc[s]}
     missing = []
-    for model, keys in wanted.items():
-        field = model.username if model is User else model.id
-        found = {value for (value,) in model.select(field).where(field.in_(list(keys))).tuples()} if keys else set()
-        missing += [f"{model.__name__} {key!r}" for key in sorted(keys - found, key=str)]
-    if missing:
-        raise RestoreRefused("the chosen sections refer to rows the current configuration does not have: "
-                             f"{', '.join(missing)}; restore those sections too")
+    for section, ids in wanted.items():
+        if section in chosen or not ids:
+            continue
+        model, key = NAMED[section]
+        if mode == "merge":
+            names = {item["id"]: item[key] for item in doc[section]}
+            present = _present(getattr(model, key), {names[i] for i in ids})
+            missing += [f'{section} "{names[i]}"' for i in sorted(ids) if names[i] not in present]
+        else:
+            missing += [f"{model.__name__} {i!r}" for i in sorted(ids - _present(model.id, ids), key=str)]
+    absent = sorted(owners - _present(User.username, owners))
+    if mode == "merge":
+        missing += [f'user "{u}"' for u in absent]
+        if missing:
+            raise RestoreRefused("the merge refers to rows that are neither in the chosen sections nor in the "
+                                 f"current configuration: {', '.join(sorted(set(missing)))}; add those sections")
+    else:
+        missing += [f"User {u!r}" for u in absent]
+        if missing:
+            raise RestoreRefused("the chosen sections refer to rows the current configuration does not have: "
+                                 f"{', '.join(missing)}; restore those sections too")
+
+
+def _present(field, values):
+    """Which of ``values`` the column ``field`` holds."""
+    if not values:
+        return set()
+    return {value for (value,) in field.model.select(field).where(field.in_(list(values))).tuples()}
 
 
 def _admin_remains(users, mode):
