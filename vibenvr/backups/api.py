@@ -12,7 +12,15 @@ from . import service
 from .automation.pause import current_pause
 from .automation.status import read_status
 from .document.export import export_bytes
-from .errors import BackupError, BackupNotFound, BackupWriteError, InvalidBackupName, RestoreFailed, RestoreRefused
+from .errors import (
+    BackupError,
+    BackupNotFound,
+    BackupWriteError,
+    InvalidBackupName,
+    RestoreFailed,
+    RestoreRefused,
+    UploadTooLarge,
+)
 from .web import download_response, sign_out_if_no_longer_admin
 
 bp = Blueprint("backups_api", __name__, url_prefix="/api")
@@ -75,12 +83,7 @@ def import_file():
     upload = request.files.get("file")
     if upload is None:
         raise BadRequest("send the backup as a multipart form field named 'file'")
-    limit = current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
-    data = upload.stream.read(limit + 1)
-    if len(data) > limit:
-        return render_error(413, f"The upload is larger than the limit of {current_app.config['MAX_UPLOAD_MB']} MB "
-                                 "(VIBENVR_MAX_UPLOAD_MB).")
-    entry, _valid = service.import_backup(data, source=upload.filename or "upload")
+    entry, _valid = service.import_backup(service.read_upload(upload), source=upload.filename or "upload")
     return jsonify(entry.to_dict()), 201
 
 
@@ -136,5 +139,6 @@ def _backup_error(exc):
 @bp.app_errorhandler(RestoreRefused)
 @bp.app_errorhandler(RestoreFailed)
 @bp.app_errorhandler(BackupWriteError)
+@bp.app_errorhandler(UploadTooLarge)
 def _engine_error(exc):
     return render_error(exc.status, str(exc.args[0] if exc.args else exc))

@@ -42,6 +42,16 @@ class UnusableBackup(BackupNotFound):
     status = 422
 
 
+class UploadTooLarge(ValueError):
+    """An uploaded backup over ``MAX_UPLOAD_MB`` (HTTP 413): read no further, nothing saved."""
+
+    status = 413
+
+    def __init__(self, limit_mb):
+        super().__init__(f"The upload is larger than the limit of {limit_mb} MB (VIBENVR_MAX_UPLOAD_MB).")
+        self.limit_mb = limit_mb
+
+
 class BackupWriteError(OSError):
     """A backup file could not be written (disk full, permissions); nothing was left behind.
 

@@ -16,7 +16,7 @@ from ..pages import message_oob, render
 from ..settings.service import get_setting
 from ..templating import human_size, local_time
 from . import overview, service
-from .errors import BackupError, BackupWriteError, RestoreFailed, RestoreRefused
+from .errors import BackupError, BackupWriteError, RestoreFailed, RestoreRefused, UploadTooLarge
 from .restore import check_restorable
 from .web import download_response, sign_out_if_no_longer_admin
 
@@ -194,12 +194,10 @@ def import_file():
     if upload is None or not upload.filename:
         return _import_failed(["Choose a backup file (.json) from your computer first."], 400)
     filename = PurePath(upload.filename.replace("\\", "/")).name[:200] or "upload"
-    limit = current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
-    data = upload.stream.read(limit + 1)
-    if len(data) > limit:
-        return _import_failed([_too_large()], 413, filename)
     try:
-        entry, valid = service.import_backup(data, source=filename)
+        entry, valid = service.import_backup(service.read_upload(upload), source=filename)
+    except UploadTooLarge:
+        return _import_failed([_too_large()], 413, filename)
     except BackupError as exc:
         return _import_failed(exc.errors, exc.status, filename)
     except BackupWriteError as exc:

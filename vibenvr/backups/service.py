@@ -17,7 +17,15 @@ from .document.canonical import SECTIONS
 from .document.columns import TABLES, read_settings
 from .document.export import export_bytes
 from .document.validate import validate_document
-from .errors import BackupError, BackupNotFound, BackupWriteError, DamagedBackup, InvalidBackupName, UnusableBackup
+from .errors import (
+    BackupError,
+    BackupNotFound,
+    BackupWriteError,
+    DamagedBackup,
+    InvalidBackupName,
+    UnusableBackup,
+    UploadTooLarge,
+)
 from .locking import backup_lock
 from .names import NAME_RE
 from .restore import check_restorable, restore_document
@@ -78,6 +86,16 @@ def verify_written(store, entry):
             log.error("could not rename the damaged automatic backup %s: %s", entry.name, error)
             kept_as = f"{entry.name} (renaming it failed: {error.strerror or error})"
         raise DamagedBackup(entry.name, kept_as, reason) from exc
+
+
+def read_upload(upload):
+    """An uploaded file's bytes, read no further than one byte past ``MAX_UPLOAD_MB``; UploadTooLarge beyond it."""
+    limit_mb = current_app.config["MAX_UPLOAD_MB"]
+    limit = limit_mb * 1024 * 1024
+    data = upload.stream.read(limit + 1)
+    if len(data) > limit:
+        raise UploadTooLarge(limit_mb)
+    return data
 
 
 def import_backup(data, source="upload"):
