@@ -7,6 +7,15 @@ from flask import current_app, g, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from .backups.errors import (
+    BackupError,
+    BackupNotFound,
+    BackupWriteError,
+    InvalidBackupName,
+    RestoreFailed,
+    RestoreRefused,
+    UploadTooLarge,
+)
 from .db import BUSY_MESSAGES, busy_status
 from .fsutil import disk_full_reason
 from .http import BadRequest, error_json, is_api_request, is_htmx
@@ -74,6 +83,19 @@ def init_app(app):
     @app.errorhandler(ConflictError)
     def _conflict(exc):
         return render_error(409, str(exc))
+
+    @app.errorhandler(BackupError)
+    def _backup_error(exc):
+        return render_error(exc.status, exc.summary, exc.errors if len(exc.errors) > 1 else None)
+
+    @app.errorhandler(InvalidBackupName)
+    @app.errorhandler(BackupNotFound)
+    @app.errorhandler(RestoreRefused)
+    @app.errorhandler(RestoreFailed)
+    @app.errorhandler(BackupWriteError)
+    @app.errorhandler(UploadTooLarge)
+    def _backup_engine_error(exc):  # the backup engine's other errors: their message and status (backups.errors)
+        return render_error(exc.status, str(exc.args[0] if exc.args else exc))
 
     @app.errorhandler(HTTPException)
     def _http(exc):

@@ -12,7 +12,8 @@ What is where:
 - ``service``     the engine inside the app: what the pages, the API, the terminal and the scheduler call
 - ``routes`` (System Backups pages), ``api`` (``/api/backups``, ``/api/config``), ``cli`` (``flask backup``),
   with ``overview`` (what the page shows) and ``web`` (what pages and API share): the faces, thin
-- ``errors``      the engine's errors, each with a message a person can act on and its HTTP status
+- ``errors``      the engine's errors, each with a message a person can act on and its HTTP status (answered
+  app-wide by ``vibenvr/errors.py``)
 
 The spine of a restore: the click on *Restore* → ``routes.restore`` (or ``api.restore_named``,
 ``cli.restore``) → ``service.restore`` (lock, safety backup) → ``document.validate.validate_document`` →

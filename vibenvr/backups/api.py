@@ -4,7 +4,6 @@
 from flask import Blueprint, current_app, jsonify, request
 
 from ..auth.decorators import admin_required
-from ..errors import render_error
 from ..http import BadRequest, is_htmx, json_body
 from ..settings.service import get_settings
 from ..timeutil import iso
@@ -12,15 +11,6 @@ from . import service
 from .automation.pause import current_pause
 from .automation.status import read_status
 from .document.export import export_bytes
-from .errors import (
-    BackupError,
-    BackupNotFound,
-    BackupWriteError,
-    InvalidBackupName,
-    RestoreFailed,
-    RestoreRefused,
-    UploadTooLarge,
-)
 from .web import download_response, sign_out_if_no_longer_admin
 
 bp = Blueprint("backups_api", __name__, url_prefix="/api")
@@ -127,18 +117,3 @@ def _restore(valid, mode, sections, safety):
     if is_htmx():
         response.headers["HX-Refresh"] = "true"
     return response
-
-
-@bp.app_errorhandler(BackupError)
-def _backup_error(exc):
-    return render_error(exc.status, exc.summary, exc.errors if len(exc.errors) > 1 else None)
-
-
-@bp.app_errorhandler(InvalidBackupName)
-@bp.app_errorhandler(BackupNotFound)
-@bp.app_errorhandler(RestoreRefused)
-@bp.app_errorhandler(RestoreFailed)
-@bp.app_errorhandler(BackupWriteError)
-@bp.app_errorhandler(UploadTooLarge)
-def _engine_error(exc):
-    return render_error(exc.status, str(exc.args[0] if exc.args else exc))
