@@ -84,18 +84,7 @@ def init_app(app):
     def _conflict(exc):
         return render_error(409, str(exc))
 
-    @app.errorhandler(BackupError)
-    def _backup_error(exc):
-        return render_error(exc.status, exc.summary, exc.errors if len(exc.errors) > 1 else None)
-
-    @app.errorhandler(InvalidBackupName)
-    @app.errorhandler(BackupNotFound)
-    @app.errorhandler(RestoreRefused)
-    @app.errorhandler(RestoreFailed)
-    @app.errorhandler(BackupWriteError)
-    @app.errorhandler(UploadTooLarge)
-    def _backup_engine_error(exc):  # the backup engine's other errors: their message and status (backups.errors)
-        return render_error(exc.status, str(exc.args[0] if exc.args else exc))
+    _backup_handlers(app)
 
     @app.errorhandler(HTTPException)
     def _http(exc):
@@ -124,6 +113,23 @@ def init_app(app):
             return render_error(busy, BUSY_MESSAGES[busy])
         log.exception("unhandled error on %s %s", request.method, request.path)
         return render_error(500, "An unexpected error occurred; it has been logged.")
+
+
+def _backup_handlers(app):
+    """The backup engine's errors, from any page or API route: their message and status (backups.errors)."""
+
+    @app.errorhandler(BackupError)
+    def _backup_error(exc):
+        return render_error(exc.status, exc.summary, exc.errors if len(exc.errors) > 1 else None)
+
+    @app.errorhandler(InvalidBackupName)
+    @app.errorhandler(BackupNotFound)
+    @app.errorhandler(RestoreRefused)
+    @app.errorhandler(RestoreFailed)
+    @app.errorhandler(BackupWriteError)
+    @app.errorhandler(UploadTooLarge)
+    def _backup_engine_error(exc):
+        return render_error(exc.status, str(exc.args[0] if exc.args else exc))
 
 
 def disk_full_message(reason):
