@@ -54,6 +54,7 @@ age:
 
 lint: dev-deps
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 # The inner loop: ruff and every test that needs neither a browser nor a slow real server, stopping at
 # the first failure. `make test` is what CI runs.

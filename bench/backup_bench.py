@@ -30,11 +30,28 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-COUNTS = {"cameras": 2000, "groups": 100, "associations": 10000, "storage_profiles": 20, "users": 500,
-          "api_tokens": 5000, "recovery_codes": 5000, "trusted_devices": 2000}
+COUNTS = {
+    "cameras": 2000,
+    "groups": 100,
+    "associations": 10000,
+    "storage_profiles": 20,
+    "users": 500,
+    "api_tokens": 5000,
+    "recovery_codes": 5000,
+    "trusted_devices": 2000,
+}
 FAKE_HASH = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHRzYWx0$" + "h" * 43
-TABLES = ("setting", "storage_profile", "camera", "group", "camera_group", "user", "api_token",
-          "recovery_code", "trusted_device")
+TABLES = (
+    "setting",
+    "storage_profile",
+    "camera",
+    "group",
+    "camera_group",
+    "user",
+    "api_token",
+    "recovery_code",
+    "trusted_device",
+)
 
 
 def large_document():
@@ -45,48 +62,104 @@ def large_document():
     stamp = "2026-11-29T22:40:00Z"
     week = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
     mask = [[0.1, 0.1], [0.4, 0.1], [0.4, 0.5], [0.1, 0.5]]
-    cameras = [{
-        "id": i, "name": f"Camera {i:04d}", "location": f"Building {i % 40}", "created_at": stamp,
-        "rtsp_url": f"rtsp://nvr:p%40ss@10.0.{i // 250}.{i % 250 + 1}:554/stream1",
-        "sub_rtsp_url": f"rtsp://nvr:p%40ss@10.0.{i // 250}.{i % 250 + 1}:554/stream2",
-        "storage_profile_id": i % 20 + 1, "privacy_masks": [mask, mask], "motion_zones": [mask, mask],
-        "schedule": {day: [["00:00", "07:30"], ["20:00", "24:00"]] for day in week},
-        "overlay_text": f"Cam {i}", "onvif_host": f"10.0.{i // 250}.{i % 250 + 1}", "extra": {"vendor": "acme"},
-    } for i in range(1, COUNTS["cameras"] + 1)]
-    users = [{
-        "id": i, "username": f"user{i:03d}", "email": f"user{i}@example.com", "hashed_password": FAKE_HASH,
-        "role": "admin" if i <= 5 else "viewer", "is_2fa_enabled": i % 3 == 0,
-        "totp_secret": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP" if i % 3 == 0 else None,
-        "restrict_camera_access": i % 2 == 0, "allowed_camera_ids": [i, i + 1] if i % 2 == 0 else [],
-        "allowed_group_ids": [i % 100 + 1] if i % 2 == 0 else [], "created_at": stamp,
-    } for i in range(1, COUNTS["users"] + 1)]
+    cameras = [
+        {
+            "id": i,
+            "name": f"Camera {i:04d}",
+            "location": f"Building {i % 40}",
+            "created_at": stamp,
+            "rtsp_url": f"rtsp://nvr:p%40ss@10.0.{i // 250}.{i % 250 + 1}:554/stream1",
+            "sub_rtsp_url": f"rtsp://nvr:p%40ss@10.0.{i // 250}.{i % 250 + 1}:554/stream2",
+            "storage_profile_id": i % 20 + 1,
+            "privacy_masks": [mask, mask],
+            "motion_zones": [mask, mask],
+            "schedule": {day: [["00:00", "07:30"], ["20:00", "24:00"]] for day in week},
+            "overlay_text": f"Cam {i}",
+            "onvif_host": f"10.0.{i // 250}.{i % 250 + 1}",
+            "extra": {"vendor": "acme"},
+        }
+        for i in range(1, COUNTS["cameras"] + 1)
+    ]
+    users = [
+        {
+            "id": i,
+            "username": f"user{i:03d}",
+            "email": f"user{i}@example.com",
+            "hashed_password": FAKE_HASH,
+            "role": "admin" if i <= 5 else "viewer",
+            "is_2fa_enabled": i % 3 == 0,
+            "totp_secret": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP" if i % 3 == 0 else None,
+            "restrict_camera_access": i % 2 == 0,
+            "allowed_camera_ids": [i, i + 1] if i % 2 == 0 else [],
+            "allowed_group_ids": [i % 100 + 1] if i % 2 == 0 else [],
+            "created_at": stamp,
+        }
+        for i in range(1, COUNTS["users"] + 1)
+    ]
 
     def owner(i):
         return f"user{i % COUNTS['users'] + 1:03d}"
 
     doc = {
-        "format": FORMAT, "schema_version": SCHEMA_VERSION, "version": "2.0", "timestamp": stamp,
-        "kind": "manual", "app_version": "bench",
+        "format": FORMAT,
+        "schema_version": SCHEMA_VERSION,
+        "version": "2.0",
+        "timestamp": stamp,
+        "kind": "manual",
+        "app_version": "bench",
         "settings": {key: d.default for key, d in SETTINGS.items()},
-        "storage_profiles": [{"id": i, "name": f"Disk {i}", "path": f"/recordings/disk{i}", "max_size_gb": 500}
-                             for i in range(1, 21)],
+        "storage_profiles": [
+            {"id": i, "name": f"Disk {i}", "path": f"/recordings/disk{i}", "max_size_gb": 500} for i in range(1, 21)
+        ],
         "cameras": cameras,
         "groups": [{"id": i, "name": f"Group {i}", "description": "zone"} for i in range(1, 101)],
-        "associations": [{"camera_id": c, "group_id": (c * 7 + k * 13) % 100 + 1}
-                         for c in range(1, 2001) for k in range(5)],
+        "associations": [
+            {"camera_id": c, "group_id": (c * 7 + k * 13) % 100 + 1} for c in range(1, 2001) for k in range(5)
+        ],
         "users": users,
-        "api_tokens": [{"id": i, "name": f"token {i}", "username": owner(i),
-                        "token_hash": hashlib.sha256(f"t{i}".encode()).hexdigest(), "created_at": stamp,
-                        "last_used_at": stamp, "expires_at": None, "is_active": True} for i in range(1, 5001)],
-        "recovery_codes": [{"id": i, "username": owner(i), "code_hash": FAKE_HASH, "created_at": stamp}
-                           for i in range(1, 5001)],
-        "trusted_devices": [{"id": i, "username": owner(i), "token_hash": hashlib.sha256(f"d{i}".encode()).hexdigest(),
-                             "name": f"Phone {i}", "last_used": stamp, "expires_at": "2026-12-29T22:40:00Z",
-                             "created_at": stamp} for i in range(1, 2001)],
+        "api_tokens": [
+            {
+                "id": i,
+                "name": f"token {i}",
+                "username": owner(i),
+                "token_hash": hashlib.sha256(f"t{i}".encode()).hexdigest(),
+                "created_at": stamp,
+                "last_used_at": stamp,
+                "expires_at": None,
+                "is_active": True,
+            }
+            for i in range(1, 5001)
+        ],
+        "recovery_codes": [
+            {"id": i, "username": owner(i), "code_hash": FAKE_HASH, "created_at": stamp} for i in range(1, 5001)
+        ],
+        "trusted_devices": [
+            {
+                "id": i,
+                "username": owner(i),
+                "token_hash": hashlib.sha256(f"d{i}".encode()).hexdigest(),
+                "name": f"Phone {i}",
+                "last_used": stamp,
+                "expires_at": "2026-12-29T22:40:00Z",
+                "created_at": stamp,
+            }
+            for i in range(1, 2001)
+        ],
     }
-    doc["counts"] = {key: len(doc[key]) for key in ("settings", "storage_profiles", "cameras", "groups",
-                                                    "associations", "users", "api_tokens", "recovery_codes",
-                                                    "trusted_devices")}
+    doc["counts"] = {
+        key: len(doc[key])
+        for key in (
+            "settings",
+            "storage_profiles",
+            "cameras",
+            "groups",
+            "associations",
+            "users",
+            "api_tokens",
+            "recovery_codes",
+            "trusted_devices",
+        )
+    }
     return doc
 
 
@@ -145,8 +218,10 @@ def store_as_before(db_path, doc):
     conn = sqlite3.connect(db_path)
     try:
         with conn:
-            conn.executemany('UPDATE "camera" SET "schedule" = ? WHERE "id" = ?',
-                             [(text(camera["schedule"]), camera["id"]) for camera in doc["cameras"]])
+            conn.executemany(
+                'UPDATE "camera" SET "schedule" = ? WHERE "id" = ?',
+                [(text(camera["schedule"]), camera["id"]) for camera in doc["cameras"]],
+            )
     finally:
         conn.close()
 
@@ -207,8 +282,16 @@ def _rss_kib(field):
 def _make_app(data_dir):
     from vibenvr import create_app
 
-    return create_app({"TESTING": True, "DATA_DIR": data_dir, "SCHEDULER_ENABLED": False,
-                       "SECRET_KEY": "bench", "SKIP_ASSET_CHECK": True, "DATABASE_URL": f"sqlite:///{data_dir}/vibenvr.db"})
+    return create_app(
+        {
+            "TESTING": True,
+            "DATA_DIR": data_dir,
+            "SCHEDULER_ENABLED": False,
+            "SECRET_KEY": "bench",
+            "SKIP_ASSET_CHECK": True,
+            "DATABASE_URL": f"sqlite:///{data_dir}/vibenvr.db",
+        }
+    )
 
 
 def main():
@@ -247,10 +330,14 @@ def main():
             data = path.read_bytes()
             valid = validate_document(data)
             t_verify, f_verify, t_restore, f_restore = median_times(
-                [lambda: validate_document(path.read_bytes()),
-                 lambda: json.loads(path.read_bytes()),  # the least a validation does: parse the file
-                 lambda: restore_document(valid),
-                 lambda: floor_restore(db_path, rows)], args.runs)
+                [
+                    lambda: validate_document(path.read_bytes()),
+                    lambda: json.loads(path.read_bytes()),  # the least a validation does: parse the file
+                    lambda: restore_document(valid),
+                    lambda: floor_restore(db_path, rows),
+                ],
+                args.runs,
+            )
             if args.profile:
                 profile("create (cold)", create_cold)
             fixed = dt.datetime(2026, 11, 29, 22, 40)
@@ -263,8 +350,12 @@ def main():
                 profile("verify", lambda: validate_document(data))
                 profile("restore", lambda: restore_document(valid))
 
-        child = subprocess.run([sys.executable, __file__, "--rss-child", str(data_dir), str(path)],
-                               capture_output=True, text=True, check=True)
+        child = subprocess.run(
+            [sys.executable, __file__, "--rss-child", str(data_dir), str(path)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         growth = json.loads(child.stdout.strip().splitlines()[-1])["growth_bytes"]
 
     size = len(data)
@@ -272,14 +363,22 @@ def main():
     print(f"backup file: {size / 1e6:.2f} MB; median of {args.runs} interleaved runs (wall clock, and CPU time)")
     print("one line per operation, ending with the ratio of its CPU time to its floor's")
     print("(old text: the first backup after an upgrade, schedules still stored as before 2026-11-30)")
-    rows = [("create cold", t_cold, f_create, "<= 2x"), ("create old-text", t_before, f_before, ""),
-            ("verify", t_verify, f_verify, ""), ("restore", t_restore, f_restore, "<= 3x")]
+    rows = [
+        ("create cold", t_cold, f_create, "<= 2x"),
+        ("create old-text", t_before, f_before, ""),
+        ("verify", t_verify, f_verify, ""),
+        ("restore", t_restore, f_restore, "<= 3x"),
+    ]
     for name, ours, floor, target in rows:
-        print(f"{name:<16} wall {ours[0] * 1000:>5.0f}ms floor {floor[0] * 1000:>5.0f}ms ({ours[0] / floor[0]:.2f}x)  "
-              f"cpu {ours[1] * 1000:>5.0f}ms floor {floor[1] * 1000:>5.0f}ms  target {target or '-':<6} "
-              f"{ours[1] / floor[1]:.2f}x")
-    print(f"peak RSS growth of verify + restore: {growth / 1e6:.1f} MB = {growth / size:.1f}x the file size "
-          "(target <= 10x)")
+        print(
+            f"{name:<16} wall {ours[0] * 1000:>5.0f}ms floor {floor[0] * 1000:>5.0f}ms ({ours[0] / floor[0]:.2f}x)  "
+            f"cpu {ours[1] * 1000:>5.0f}ms floor {floor[1] * 1000:>5.0f}ms  target {target or '-':<6} "
+            f"{ours[1] / floor[1]:.2f}x"
+        )
+    print(
+        f"peak RSS growth of verify + restore: {growth / 1e6:.1f} MB = {growth / size:.1f}x the file size "
+        "(target <= 10x)"
+    )
 
 
 if __name__ == "__main__":

@@ -32,8 +32,10 @@ except ImportError:
     VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
     if VENV_PYTHON.exists() and Path(sys.executable).resolve() != VENV_PYTHON.resolve():
         os.execv(VENV_PYTHON, [str(VENV_PYTHON), *sys.argv])  # noqa: S606 - the project's own interpreter
-    sys.exit("This script needs the project's requirements: run `make run` once (it creates .venv), "
-             "or `pip install -r requirements.txt`.")
+    sys.exit(
+        "This script needs the project's requirements: run `make run` once (it creates .venv), "
+        "or `pip install -r requirements.txt`."
+    )
 
 from vibenvr.sanity.checks import CHECKS, Context  # noqa: E402
 from vibenvr.sanity.guard import NOT_STARTED, GuardNotStarted, ZeroTraceGuard  # noqa: E402
@@ -60,8 +62,11 @@ def parse_args(argv):
 def token_from(args, parser, environ=os.environ):
     """The token from --token, else --token-file, else $VIBENVR_TOKEN; a usage error (exit 2) without one."""
     if args.token:
-        print("Warning: a token given with --token is visible to other users of this machine (ps, /proc); "
-              "use --token-file PATH or the VIBENVR_TOKEN environment variable instead.", file=sys.stderr)
+        print(
+            "Warning: a token given with --token is visible to other users of this machine (ps, /proc); "
+            "use --token-file PATH or the VIBENVR_TOKEN environment variable instead.",
+            file=sys.stderr,
+        )
         return args.token.strip()
     if args.token_file:
         try:
@@ -75,8 +80,10 @@ def token_from(args, parser, environ=os.environ):
         return token
     token = (environ.get("VIBENVR_TOKEN") or "").strip()
     if not token:
-        parser.error("an admin's API token is required: --token-file PATH, the VIBENVR_TOKEN environment "
-                     "variable, or --token TOKEN (make one with `flask --app app tokens create USERNAME --name sanity`)")
+        parser.error(
+            "an admin's API token is required: --token-file PATH, the VIBENVR_TOKEN environment "
+            "variable, or --token TOKEN (make one with `flask --app app tokens create USERNAME --name sanity`)"
+        )
     return token
 
 
@@ -85,8 +92,11 @@ def preflight(http):
     http.answer("GET", "/api/health")
     status = http.call("GET", "/api/backups/status")[0]
     if status in (401, 403):
-        raise GuardNotStarted("the token was refused (401) or is not an admin's (403); the checks need an admin token"
-                              if status == 401 else "the token is not an admin's; the checks need an admin token")
+        raise GuardNotStarted(
+            "the token was refused (401) or is not an admin's (403); the checks need an admin token"
+            if status == 401
+            else "the token is not an admin's; the checks need an admin token"
+        )
     if status != 200:
         raise GuardNotStarted(f"GET /api/backups/status answered {status}")
 
@@ -97,8 +107,10 @@ def main(argv=None, echo=print):
     target = HttpTarget(http)
     checks = select(CHECKS, args.only)
     results = []
-    echo(f"Sanity run against {http.url}: {len(checks)} check(s) inside the zero-trace guard (configuration "
-         "snapshot in memory, automatic backups paused on the server)")
+    echo(
+        f"Sanity run against {http.url}: {len(checks)} check(s) inside the zero-trace guard (configuration "
+        "snapshot in memory, automatic backups paused on the server)"
+    )
     guard = ZeroTraceGuard(target, clock=target.now, by=f"refactoring_sanity.py on {socket.gethostname()}")
     try:
         preflight(http)

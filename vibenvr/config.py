@@ -38,9 +38,7 @@ def _env_int(name, default):
 def build_config(test_config=None):
     """Return the app's configuration mapping: defaults < environment < ``test_config``."""
     test_config = dict(test_config or {})
-    data_dir = Path(
-        test_config.get("DATA_DIR") or os.environ.get("VIBENVR_DATA_DIR") or "data"
-    ).resolve()
+    data_dir = Path(test_config.get("DATA_DIR") or os.environ.get("VIBENVR_DATA_DIR") or "data").resolve()
     config = {
         "APP_VERSION": APP_VERSION,
         "DATA_DIR": data_dir,
@@ -109,20 +107,30 @@ def make_private(path, mode, what):
         os.chmod(path, mode)
     except OSError as exc:
         raise DataFolderError(_cannot_tighten(path, current, mode, what, info, exc)) from None
-    log.warning("the %s %s had mode %04o, open to other users; tightened it to %04o (the data folder holds "
-                "password hashes, 2FA secrets and the session key)", what, path, current, mode)
+    log.warning(
+        "the %s %s had mode %04o, open to other users; tightened it to %04o (the data folder holds "
+        "password hashes, 2FA secrets and the session key)",
+        what,
+        path,
+        current,
+        mode,
+    )
 
 
 def _cannot_tighten(path, current, mode, what, info, exc):
     me = os.geteuid()
     if info.st_uid != me:
-        how = (f"it belongs to {_user(info.st_uid)}, and this process runs as {_user(me)}. As its owner or root, "
-               f"run `chmod {mode:o} {path}` (or `chown -R {me} {path.parent if path.is_file() else path}` so that "
-               "this user owns the data folder), then start again")
+        how = (
+            f"it belongs to {_user(info.st_uid)}, and this process runs as {_user(me)}. As its owner or root, "
+            f"run `chmod {mode:o} {path}` (or `chown -R {me} {path.parent if path.is_file() else path}` so that "
+            "this user owns the data folder), then start again"
+        )
     else:
         how = f"{exc.strerror or exc}. Run `chmod {mode:o} {path}` where that is possible, then start again"
-    return (f"The {what} {path} has mode {current:04o}, open to other users, and cannot be made private "
-            f"({mode:04o}): {how}. VibeNVR Config does not start with its secrets readable by others.")
+    return (
+        f"The {what} {path} has mode {current:04o}, open to other users, and cannot be made private "
+        f"({mode:04o}): {how}. VibeNVR Config does not start with its secrets readable by others."
+    )
 
 
 def _user(uid):

@@ -7,8 +7,9 @@ from .auth.decorators import admin_required, login_required
 from .http import json_body
 
 
-def crud_blueprint(name, url_prefix, model, *, to_dict, list_items, create, update, delete,
-                   viewer_can_read=False, visible_ids=None):
+def crud_blueprint(
+    name, url_prefix, model, *, to_dict, list_items, create, update, delete, viewer_can_read=False, visible_ids=None
+):
     """Build the API blueprint for ``model``.
 
     ``list_items(visible)`` returns the dicts to list; ``visible_ids(user)`` (optional) returns None

@@ -52,7 +52,7 @@ WRITE_LOCK_KEY = 0x5649424557524954
 BUSY_MESSAGES = {
     409: "Another change was being saved at the same moment, so this one was not saved. Try it again.",
     503: "The database is busy with another change (a restore, perhaps) and did not become free in time; "
-         "nothing was changed. Try again in a moment.",
+    "nothing was changed. Try again in a moment.",
 }
 _BUSY_SQLSTATES = {"40P01": 409, "40001": 409, "55P03": 503}  # deadlock, serialization failure, lock not available
 
@@ -81,8 +81,10 @@ def current_row(model, row_id, what):
     removed it after this request found it."""
     row = model.get_or_none(model.id == row_id)
     if row is None:
-        raise ConflictError(f"{what} {row_id} no longer exists: a restore or another change removed it "
-                            "meanwhile; reload the page and try again")
+        raise ConflictError(
+            f"{what} {row_id} no longer exists: a restore or another change removed it "
+            "meanwhile; reload the page and try again"
+        )
     return row
 
 
@@ -108,6 +110,8 @@ def busy_status(exc):
         if status:
             return status
     text = str(exc).lower()
-    if type(exc).__name__ == "OperationalError" and ("database is locked" in text or "database table is locked" in text):
+    if type(exc).__name__ == "OperationalError" and (
+        "database is locked" in text or "database table is locked" in text
+    ):
         return 503
     return None

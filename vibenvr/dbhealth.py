@@ -163,8 +163,11 @@ class DatabaseHealth:
         self.problem = self._check_and_prepare()
         self._checked_at = time.monotonic()
         if self.problem and log_problem:
-            log.error("%s. Every page answers 503 until it is restored: %s", sentence(self.problem.headline()),
-                      restore_commands(self.newest_backup())[0] if self.problem.damaged else "see the page")
+            log.error(
+                "%s. Every page answers 503 until it is restored: %s",
+                sentence(self.problem.headline()),
+                restore_commands(self.newest_backup())[0] if self.problem.damaged else "see the page",
+            )
 
     def _check_and_prepare(self):
         problem = check(self.database)
@@ -213,10 +216,15 @@ class DatabaseHealth:
         backup = self.newest_backup()
         command = restore_commands(backup)[0]
         if backup:
-            return [f"Rebuild it from the newest valid backup, {backup} (the damaged file is kept aside):",
-                    f"  {command}"]
-        return [f"There is no valid backup in {self.app.config['BACKUP_DIR']}. Rebuild it from a backup file "
-                "anywhere on disk (the damaged file is kept aside):", f"  {command}"]
+            return [
+                f"Rebuild it from the newest valid backup, {backup} (the damaged file is kept aside):",
+                f"  {command}",
+            ]
+        return [
+            f"There is no valid backup in {self.app.config['BACKUP_DIR']}. Rebuild it from a backup file "
+            "anywhere on disk (the damaged file is kept aside):",
+            f"  {command}",
+        ]
 
 
 def sentence(text):

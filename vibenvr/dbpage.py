@@ -22,14 +22,20 @@ TEMPLATE = "database_damaged.html"
 def message(problem):
     """What a visitor reads: the problem and what to do, without paths or server details."""
     if problem.path is None:
-        return ("The PostgreSQL database cannot be reached, so nothing can be shown or saved. Check that the "
-                "server is running and that DATABASE_URL is right; this page works again as soon as it answers.")
+        return (
+            "The PostgreSQL database cannot be reached, so nothing can be shown or saved. Check that the "
+            "server is running and that DATABASE_URL is right; this page works again as soon as it answers."
+        )
     if problem.damaged:
-        return (f"The configuration database is damaged (SQLite reports: {problem.reason}), so nothing can be "
-                "shown or saved. Rebuild it from a backup with the command below, on the server.")
-    return (f"The configuration database cannot be opened ({problem.reason}), so nothing can be shown or saved. "
-            "Check that vibenvr.db in the data folder and the folder itself belong to the user that runs "
-            "VibeNVR Config; this page works again as soon as the file can be opened.")
+        return (
+            f"The configuration database is damaged (SQLite reports: {problem.reason}), so nothing can be "
+            "shown or saved. Rebuild it from a backup with the command below, on the server."
+        )
+    return (
+        f"The configuration database cannot be opened ({problem.reason}), so nothing can be shown or saved. "
+        "Check that vibenvr.db in the data folder and the folder itself belong to the user that runs "
+        "VibeNVR Config; this page works again as soon as the file can be opened."
+    )
 
 
 def answer(state):
@@ -52,9 +58,15 @@ def answer(state):
     if is_htmx():
         return "", 503, {**headers, "HX-Refresh": "true"}  # the browser loads the full page below
     template = current_app.jinja_env.get_template(TEMPLATE)  # no context processors: they read settings
-    html = template.render(message=text, problem=problem, backup=backup, command=command, docker=docker,
-                           backup_dir=current_app.config["BACKUP_DIR"].name,
-                           app_version=current_app.config["APP_VERSION"])
+    html = template.render(
+        message=text,
+        problem=problem,
+        backup=backup,
+        command=command,
+        docker=docker,
+        backup_dir=current_app.config["BACKUP_DIR"].name,
+        app_version=current_app.config["APP_VERSION"],
+    )
     return html, 503, headers
 
 
@@ -72,8 +84,12 @@ def init_app(app, state):
         """A database found damaged while serving: 503 from now on. Any other database error goes to the
         app's handler of every exception (busy, disk full, 500), as if this one were not here."""
         if state.found(exc) is not None:
-            log.error("%s %s: %s; every page answers 503 until it is restored", request.method, request.path,
-                      state.problem.headline())
+            log.error(
+                "%s %s: %s; every page answers 503 until it is restored",
+                request.method,
+                request.path,
+                state.problem.headline(),
+            )
             return answer(state)
         fallback = app.error_handler_spec.get(None, {}).get(None, {}).get(Exception)
         if fallback is None:

@@ -58,10 +58,14 @@ def render_error(status, message, errors=None):
     context = {"status": status, "title": TITLES.get(status, "Error"), "message": message, "errors": errors}
     if is_htmx():
         # Shown in the message region, never swapped into a table or a form.
-        return render_template("_error.html", **context), status, {
-            "HX-Retarget": "#messages",
-            "HX-Reswap": "innerHTML",
-        }
+        return (
+            render_template("_error.html", **context),
+            status,
+            {
+                "HX-Retarget": "#messages",
+                "HX-Reswap": "innerHTML",
+            },
+        )
     return render_template("error.html", **context), status
 
 
@@ -69,8 +73,13 @@ def init_app(app):
     @app.errorhandler(CSRFError)
     def _csrf(exc):
         if is_api_request():
-            return render_error(400, f"{exc.description} Authenticate with an API token, or send the page's X-CSRFToken header.")
-        return render_error(400, f"The form has expired or is missing its security token ({exc.description}). Reload the page and try again.")
+            return render_error(
+                400, f"{exc.description} Authenticate with an API token, or send the page's X-CSRFToken header."
+            )
+        return render_error(
+            400,
+            f"The form has expired or is missing its security token ({exc.description}). Reload the page and try again.",
+        )
 
     @app.errorhandler(BadRequest)
     def _bad_request(exc):
@@ -78,7 +87,9 @@ def init_app(app):
 
     @app.errorhandler(ValidationError)
     def _invalid(exc):
-        return render_error(exc.status, exc.errors[0] if len(exc.errors) == 1 else f"{len(exc.errors)} fields are invalid", exc.errors)
+        return render_error(
+            exc.status, exc.errors[0] if len(exc.errors) == 1 else f"{len(exc.errors)} fields are invalid", exc.errors
+        )
 
     @app.errorhandler(ConflictError)
     def _conflict(exc):
@@ -89,13 +100,20 @@ def init_app(app):
     @app.errorhandler(HTTPException)
     def _http(exc):
         status = exc.code or 500
-        message = exc.description if status not in (401, 403) else {
-            401: "Sign in, or send an API token (Authorization: Bearer … or X-API-Key).",
-            403: "This needs an administrator account.",
-        }[status]
+        message = (
+            exc.description
+            if status not in (401, 403)
+            else {
+                401: "Sign in, or send an API token (Authorization: Bearer … or X-API-Key).",
+                403: "This needs an administrator account.",
+            }[status]
+        )
         if status == 413:
             limit = app.config["MAX_UPLOAD_MB"]
-            message = g.get("body_limit_message") or f"The upload is larger than the limit of {limit} MB (VIBENVR_MAX_UPLOAD_MB)."
+            message = (
+                g.get("body_limit_message")
+                or f"The upload is larger than the limit of {limit} MB (VIBENVR_MAX_UPLOAD_MB)."
+            )
         response = render_error(status, message)
         if status == 405 and hasattr(exc, "valid_methods") and exc.valid_methods and not isinstance(response, tuple):
             response.headers["Allow"] = ", ".join(exc.valid_methods)
@@ -134,5 +152,7 @@ def _backup_handlers(app):
 
 def disk_full_message(reason):
     """What a full disk outside a backup write says (a backup write says the same of the backup folder)."""
-    return (f"Could not write to {current_app.config['DATA_DIR']}: {reason}. Nothing was saved and nothing was "
-            "deleted. Free some space there and try again.")
+    return (
+        f"Could not write to {current_app.config['DATA_DIR']}: {reason}. Nothing was saved and nothing was "
+        "deleted. Free some space there and try again."
+    )

@@ -12,8 +12,14 @@ from pathlib import Path
 
 #: What a full disk is called in messages (SPEC §12: a full disk answers 507 with the message of §5).
 DISK_FULL = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is exhausted"}
-_FILE_TYPES = {stat.S_IFDIR: "a folder", stat.S_IFLNK: "a symbolic link", stat.S_IFIFO: "a named pipe (FIFO)",
-               stat.S_IFSOCK: "a socket", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device"}
+_FILE_TYPES = {
+    stat.S_IFDIR: "a folder",
+    stat.S_IFLNK: "a symbolic link",
+    stat.S_IFIFO: "a named pipe (FIFO)",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+}
 
 
 class NotRegularFile(OSError):
@@ -57,7 +63,7 @@ def read_regular_file(path, follow_symlinks=False):
 
 
 def disk_full_reason(exc):
-    """"the disk is full" (or the quota) when ``exc`` or its cause is a full disk; None otherwise.
+    """ "the disk is full" (or the quota) when ``exc`` or its cause is a full disk; None otherwise.
 
     Covers ENOSPC/EDQUOT from any write, SQLite's "database or disk is full" and PostgreSQL's disk_full.
     """
@@ -66,8 +72,10 @@ def disk_full_reason(exc):
         seen.add(id(exc))
         if isinstance(exc, OSError) and exc.errno in DISK_FULL:
             return DISK_FULL[exc.errno]
-        if "database or disk is full" in str(exc) or "53100" in (getattr(exc, "pgcode", None),
-                                                                 getattr(exc, "sqlstate", None)):
+        if "database or disk is full" in str(exc) or "53100" in (
+            getattr(exc, "pgcode", None),
+            getattr(exc, "sqlstate", None),
+        ):
             return "the disk is full"
         exc = exc.__cause__ or exc.__context__
     return None

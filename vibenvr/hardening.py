@@ -16,19 +16,23 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 ANONYMOUS_BODY_LIMIT = 64 * 1024
-ANONYMOUS_LIMIT_MESSAGE = ("Requests made without signing in may send at most 64 KB. Sign in (or send an API "
-                           "token) first; signed-in uploads may be as large as the upload limit.")
+ANONYMOUS_LIMIT_MESSAGE = (
+    "Requests made without signing in may send at most 64 KB. Sign in (or send an API "
+    "token) first; signed-in uploads may be as large as the upload limit."
+)
 
-CONTENT_SECURITY_POLICY = "; ".join([
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "object-src 'none'",
-    "frame-ancestors 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-])
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "object-src 'none'",
+        "frame-ancestors 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+    ]
+)
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,

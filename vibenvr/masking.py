@@ -22,8 +22,21 @@ from .validation import FieldError, ValidationError
 
 MASK = "***"
 URL_FIELDS = ("rtsp_url", "sub_rtsp_url")
-PASSWORD_PARAMS = {"password", "pass", "passwd", "pwd", "psw", "pw", "loginpas", "token", "auth", "key",
-                   "apikey", "api_key", "secret"}
+PASSWORD_PARAMS = {
+    "password",
+    "pass",
+    "passwd",
+    "pwd",
+    "psw",
+    "pw",
+    "loginpas",
+    "token",
+    "auth",
+    "key",
+    "apikey",
+    "api_key",
+    "secret",
+}
 USER_PARAMS = {"user", "username", "usr", "login", "loginuse"}  # hidden from viewers only
 _SECRET_NAME = re.compile(r"pass|pwd|secret|token|credential|api_?key", re.IGNORECASE)
 
@@ -85,8 +98,11 @@ def mask_url(url, viewer=False):
 
 
 def _cannot_keep(field, what):
-    return FieldError(field, f"holds {MASK} as its {what}, but there is no stored {what} to keep: type it "
-                             f"(percent-encoded), or write %2A%2A%2A for a literal {MASK}")
+    return FieldError(
+        field,
+        f"holds {MASK} as its {what}, but there is no stored {what} to keep: type it "
+        f"(percent-encoded), or write %2A%2A%2A for a literal {MASK}",
+    )
 
 
 def unmask_url(url, stored, field):
@@ -129,8 +145,9 @@ def unmask_url(url, stored, field):
 def _mask_extra(extra, viewer):
     if not isinstance(extra, dict):
         return extra
-    return {key: None if value and _SECRET_NAME.search(key) else mask_url(value, viewer)
-            for key, value in extra.items()}
+    return {
+        key: None if value and _SECRET_NAME.search(key) else mask_url(value, viewer) for key, value in extra.items()
+    }
 
 
 def _keep_extra(extra, stored):
@@ -215,8 +232,11 @@ def settings_write(body, definitions):
     if not isinstance(body, dict):
         return body
     markers = {f"{key}_set" for key, d in definitions.items() if d.is_secret}
-    return {k: v for k, v in body.items()
-            if k not in markers and not (v is None and k in definitions and definitions[k].is_secret)}
+    return {
+        k: v
+        for k, v in body.items()
+        if k not in markers and not (v is None and k in definitions and definitions[k].is_secret)
+    }
 
 
 def keep_stored_settings(clean, current, definitions):

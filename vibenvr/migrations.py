@@ -57,12 +57,17 @@ def _rebuild(database, model):
     """SQLite's way to change a table: create the new one, copy, drop the old one, rename (foreign keys
     off, so nothing cascades and other tables' references keep pointing at the name)."""
     table = model._meta.table_name
-    (sql,) = database.execute_sql("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?",
-                                  (table,)).fetchone()
+    (sql,) = database.execute_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+    ).fetchone()
     if "AUTOINCREMENT" in sql.upper():
         return
-    indexes = [row[0] for row in database.execute_sql(
-        "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL", (table,))]
+    indexes = [
+        row[0]
+        for row in database.execute_sql(
+            "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL", (table,)
+        )
+    ]
     columns = ", ".join(f'"{row[1]}"' for row in database.execute_sql(f'PRAGMA table_info("{table}")'))
     new = f"{table}__autoincrement"
     create, params = database.get_sql_context().sql(model._schema._create_table(safe=False)).query()
@@ -124,7 +129,9 @@ def _migrate(database, data_dir, backup_dir):
     database.create_tables(ALL_MODELS, safe=True)
     _state_tables(database)  # a new install: every table as it is now
     if fresh:
-        SchemaMigration.insert_many([{"number": n, "name": name} for n, name, _ in pending]).on_conflict_ignore().execute()
+        SchemaMigration.insert_many(
+            [{"number": n, "name": name} for n, name, _ in pending]
+        ).on_conflict_ignore().execute()
     return ran
 
 
@@ -150,5 +157,7 @@ def _save_before(database, number, data_dir, backup_dir):
 
 def applied():
     """``[(number, name, applied_at)]`` of the migrations this database has recorded."""
-    return [(m.number, m.name, m.applied_at.replace(tzinfo=dt.UTC) if m.applied_at else None)
-            for m in SchemaMigration.select().order_by(SchemaMigration.number)]
+    return [
+        (m.number, m.name, m.applied_at.replace(tzinfo=dt.UTC) if m.applied_at else None)
+        for m in SchemaMigration.select().order_by(SchemaMigration.number)
+    ]

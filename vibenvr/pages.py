@@ -12,8 +12,13 @@ from .http import BadRequest, is_htmx, parse_json
 from .validation import ConflictError, ValidationError
 
 WEEKDAY_LABELS = {
-    "monday": "Monday", "tuesday": "Tuesday", "wednesday": "Wednesday", "thursday": "Thursday",
-    "friday": "Friday", "saturday": "Saturday", "sunday": "Sunday",
+    "monday": "Monday",
+    "tuesday": "Tuesday",
+    "wednesday": "Wednesday",
+    "thursday": "Thursday",
+    "friday": "Friday",
+    "saturday": "Saturday",
+    "sunday": "Sunday",
 }
 
 
@@ -93,7 +98,7 @@ class FormErrors(dict):
         if not match:
             self.add("_form", text)
             return
-        self._add_path(match.group("key"), match.group("rest"), text[match.end():].strip(), text)
+        self._add_path(match.group("key"), match.group("rest"), text[match.end() :].strip(), text)
 
     def _add_path(self, key, rest, message, text):
         if key == "schedule":
@@ -101,7 +106,7 @@ class FormErrors(dict):
             message = humanize(text, key) if rest else message
             self.add(f"schedule.{day}" if day in WEEKDAY_LABELS else "schedule", message)
             return
-        self.add(key, humanize(text[len(key):], key).strip() if rest else message)
+        self.add(key, humanize(text[len(key) :], key).strip() if rest else message)
 
     def first(self, key):
         """All messages for ``key`` as one line, or None."""

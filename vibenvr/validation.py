@@ -30,8 +30,9 @@ class ValidationError(ValueError):
 
     def __init__(self, errors, status=422):
         errors = list(errors) or ["is invalid"]
-        self.field_errors = [(e.field, e.message) if isinstance(e, FieldError) and e.field else (None, str(e))
-                             for e in errors]
+        self.field_errors = [
+            (e.field, e.message) if isinstance(e, FieldError) and e.field else (None, str(e)) for e in errors
+        ]
         self.errors = [str(e) for e in errors]
         super().__init__("; ".join(self.errors))
         self.status = status
@@ -147,6 +148,7 @@ def json_object(max_bytes=65536):
 
 
 # --- URLs and paths -----------------------------------------------------------------------------
+
 
 def storage_path(value, field):
     value = text(1024, required=True)(value, field)

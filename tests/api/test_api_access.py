@@ -68,8 +68,13 @@ def test_restricted_viewer_sees_only_allowed_cameras(app):
     via_group = make_camera(name="Via group", group_ids=[shared.id])
     hidden = make_camera(name="Hidden")
     hidden_group = make_group(name="Hidden group", camera_ids=[hidden.id])
-    user = make_user("restricted", role="viewer", restrict_camera_access=True,
-                     allowed_camera_ids=[allowed.id], allowed_group_ids=[shared.id])
+    user = make_user(
+        "restricted",
+        role="viewer",
+        restrict_camera_access=True,
+        allowed_camera_ids=[allowed.id],
+        allowed_group_ids=[shared.id],
+    )
     api = Api(app.test_client(), make_token(user))
     names = {c["name"] for c in api.get("/api/cameras").get_json()["cameras"]}
     assert names == {"Allowed", "Via group"}

@@ -13,8 +13,12 @@ from builders import camera_data, make_camera, make_group, make_profile
 def test_create_camera_returns_it_in_the_shared_vocabulary(api):
     profile = make_profile()
     group = make_group()
-    body = camera_data(name="Nursery", storage_profile_id=profile.id, group_ids=[group.id],
-                       schedule={"monday": [["20:00", "07:00"]], "tuesday": [["20:00", "24:00"]], "sunday": []})
+    body = camera_data(
+        name="Nursery",
+        storage_profile_id=profile.id,
+        group_ids=[group.id],
+        schedule={"monday": [["20:00", "07:00"]], "tuesday": [["20:00", "24:00"]], "sunday": []},
+    )
     response = api.post("/api/cameras", json=body)
     assert response.status_code == 201, response.get_json()
     camera = response.get_json()
@@ -35,7 +39,9 @@ def test_list_cameras(api):
 
 def test_patch_changes_only_the_fields_sent(api):
     camera = make_camera(location="Porch")
-    response = api.patch(f"/api/cameras/{camera.id}", json={"framerate": 25, "motion_zones": [[[0, 0], [1, 0], [1, 1]]]})
+    response = api.patch(
+        f"/api/cameras/{camera.id}", json={"framerate": 25, "motion_zones": [[[0, 0], [1, 0], [1, 1]]]}
+    )
     assert response.status_code == 200
     body = response.get_json()
     assert body["framerate"] == 25 and body["location"] == "Porch"
@@ -49,27 +55,36 @@ def test_delete_camera(api):
     assert api.delete(f"/api/cameras/{camera.id}").status_code == 404
 
 
-@pytest.mark.parametrize("schedule", [
-    {"monday": [["20:00", "24:00"]], "tuesday": [["00:00", "07:00"]]},  # 24:00 end, touching the next day
-    {"monday": [["20:00", "07:00"]], "tuesday": [["07:00", "09:00"]]},  # overnight, then back to back
-    {"sunday": [["22:00", "06:00"]], "monday": [["06:00", "08:00"]]},  # Sunday night runs into Monday
-    {"monday": [["00:00", "24:00"]]},
-    {"monday": [], "wednesday": [["08:00", "12:00"], ["13:00", "18:00"]]},
-    {},
-], ids=["24h-end", "overnight-then-morning", "sunday-wrap", "whole-day", "never-and-two", "always"])
+@pytest.mark.parametrize(
+    "schedule",
+    [
+        {"monday": [["20:00", "24:00"]], "tuesday": [["00:00", "07:00"]]},  # 24:00 end, touching the next day
+        {"monday": [["20:00", "07:00"]], "tuesday": [["07:00", "09:00"]]},  # overnight, then back to back
+        {"sunday": [["22:00", "06:00"]], "monday": [["06:00", "08:00"]]},  # Sunday night runs into Monday
+        {"monday": [["00:00", "24:00"]]},
+        {"monday": [], "wednesday": [["08:00", "12:00"], ["13:00", "18:00"]]},
+        {},
+    ],
+    ids=["24h-end", "overnight-then-morning", "sunday-wrap", "whole-day", "never-and-two", "always"],
+)
 def test_valid_schedules_are_accepted(api, schedule):
     response = api.post("/api/cameras", json=camera_data(schedule=schedule))
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["schedule"] == schedule
 
 
-@pytest.mark.parametrize(("url", "answered"), [
-    ("rtsp://admin:p%40ss%3Aw0rd@192.168.1.20:554/Streaming/Channels/101",
-     "rtsp://admin:***@192.168.1.20:554/Streaming/Channels/101"),
-    ("rtsps://cam.example.com/live", "rtsps://cam.example.com/live"),
-    ("http://192.168.1.21/mjpeg?user=a&pass=b", "http://192.168.1.21/mjpeg?user=a&pass=***"),
-    ("https://user:%E2%9C%93@cam.local:8443/video", "https://user:***@cam.local:8443/video"),
-])
+@pytest.mark.parametrize(
+    ("url", "answered"),
+    [
+        (
+            "rtsp://admin:p%40ss%3Aw0rd@192.168.1.20:554/Streaming/Channels/101",
+            "rtsp://admin:***@192.168.1.20:554/Streaming/Channels/101",
+        ),
+        ("rtsps://cam.example.com/live", "rtsps://cam.example.com/live"),
+        ("http://192.168.1.21/mjpeg?user=a&pass=b", "http://192.168.1.21/mjpeg?user=a&pass=***"),
+        ("https://user:%E2%9C%93@cam.local:8443/video", "https://user:***@cam.local:8443/video"),
+    ],
+)
 def test_stream_urls_with_allowed_schemes_and_encoded_credentials(api, url, answered):
     """Stored as written; answered with the password masked (SPEC §12, tests/auth/test_secrets_masked.py)."""
     response = api.post("/api/cameras", json=camera_data(rtsp_url=url, sub_rtsp_url=url))
@@ -170,7 +185,7 @@ def test_update_refuses_hostile_input_and_changes_nothing(api, unchanged, field,
 
 @pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e999"])
 def test_nan_and_infinite_coordinates_are_refused(api, unchanged, literal):
-    raw = '{"name": "N", "rtsp_url": "rtsp://h/s", "privacy_masks": [[[' + literal + ', 0], [1, 1], [0, 1]]]}'
+    raw = '{"name": "N", "rtsp_url": "rtsp://h/s", "privacy_masks": [[[' + literal + ", 0], [1, 1], [0, 1]]]}"
     with unchanged():
         response = api.post("/api/cameras", data=raw, headers={"Content-Type": "application/json"})
         assert response.status_code == 422

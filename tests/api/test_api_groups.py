@@ -8,10 +8,17 @@ from builders import make_camera, make_group
 
 def test_create_group_with_cameras(api):
     first, second = make_camera(), make_camera()
-    response = api.post("/api/groups", json={"name": "Outside", "description": "Yard", "camera_ids": [second.id, first.id]})
+    response = api.post(
+        "/api/groups", json={"name": "Outside", "description": "Yard", "camera_ids": [second.id, first.id]}
+    )
     assert response.status_code == 201
     group = response.get_json()
-    assert group == {"id": group["id"], "name": "Outside", "description": "Yard", "camera_ids": sorted([first.id, second.id])}
+    assert group == {
+        "id": group["id"],
+        "name": "Outside",
+        "description": "Yard",
+        "camera_ids": sorted([first.id, second.id]),
+    }
     assert api.get(f"/api/cameras/{first.id}").get_json()["group_ids"] == [group["id"]]
 
 

@@ -18,8 +18,15 @@ def test_get_returns_every_setting_typed(api):
 
 
 def test_patch_saves_typed_values(api):
-    body = {"system_name": "Home NVR", "backup_auto_enabled": True, "backup_auto_frequency_hours": 6,
-            "backup_auto_retention": 30, "smtp_port": 465, "min_free_space_gb": 2.5, "timezone": "Europe/Berlin"}
+    body = {
+        "system_name": "Home NVR",
+        "backup_auto_enabled": True,
+        "backup_auto_frequency_hours": 6,
+        "backup_auto_retention": 30,
+        "smtp_port": 465,
+        "min_free_space_gb": 2.5,
+        "timezone": "Europe/Berlin",
+    }
     response = api.patch("/api/settings", json=body)
     assert response.status_code == 200
     settings = response.get_json()
@@ -38,11 +45,20 @@ def test_values_sent_with_a_preset_win(api):
     assert settings["opt_live_view_quality"] == PRESETS["quality"]["opt_live_view_quality"]
 
 
-@pytest.mark.parametrize("bounds", [
-    {"backup_auto_frequency_hours": 1}, {"backup_auto_frequency_hours": 8760},
-    {"backup_auto_retention": 1}, {"backup_auto_retention": 1000}, {"smtp_port": 1}, {"smtp_port": 65535},
-    {"max_storage_gb": 0}, {"webhook_url": ""}, {"webhook_url": "https://hooks.example.com/nvr"},
-])
+@pytest.mark.parametrize(
+    "bounds",
+    [
+        {"backup_auto_frequency_hours": 1},
+        {"backup_auto_frequency_hours": 8760},
+        {"backup_auto_retention": 1},
+        {"backup_auto_retention": 1000},
+        {"smtp_port": 1},
+        {"smtp_port": 65535},
+        {"max_storage_gb": 0},
+        {"webhook_url": ""},
+        {"webhook_url": "https://hooks.example.com/nvr"},
+    ],
+)
 def test_boundary_values_are_accepted(api, bounds):
     assert api.patch("/api/settings", json=bounds).status_code == 200
 
@@ -87,8 +103,9 @@ def test_hostile_setting_is_refused_and_nothing_is_saved(api, unchanged, key, va
 @pytest.mark.parametrize("literal", ["NaN", "Infinity"])
 def test_non_finite_numbers_are_refused(api, unchanged, literal):
     with unchanged():
-        response = api.patch("/api/settings", data='{"min_free_space_gb": ' + literal + "}",
-                             headers={"Content-Type": "application/json"})
+        response = api.patch(
+            "/api/settings", data='{"min_free_space_gb": ' + literal + "}", headers={"Content-Type": "application/json"}
+        )
     assert response.status_code == 422
 
 

@@ -10,7 +10,13 @@ def test_create_read_update_delete_profile(api):
     response = api.post("/api/storage-profiles", json={"name": "NAS", "path": "/mnt/nas/rec", "max_size_gb": 500})
     assert response.status_code == 201
     profile = response.get_json()
-    assert profile == {"id": profile["id"], "name": "NAS", "path": "/mnt/nas/rec", "description": "", "max_size_gb": 500.0}
+    assert profile == {
+        "id": profile["id"],
+        "name": "NAS",
+        "path": "/mnt/nas/rec",
+        "description": "",
+        "max_size_gb": 500.0,
+    }
     assert api.get("/api/storage-profiles").get_json() == {"storage_profiles": [profile]}
     patched = api.patch(f"/api/storage-profiles/{profile['id']}", json={"max_size_gb": 0, "description": "No limit"})
     assert patched.get_json()["max_size_gb"] == 0 and patched.get_json()["description"] == "No limit"
@@ -66,8 +72,11 @@ def test_hostile_profile_input_is_refused(api, unchanged, field, value):
 @pytest.mark.parametrize("literal", ["NaN", "Infinity", "-1e999"])
 def test_non_finite_sizes_are_refused(api, unchanged, literal):
     with unchanged():
-        response = api.post("/api/storage-profiles", data='{"name": "X", "path": "/x", "max_size_gb": ' + literal + "}",
-                            headers={"Content-Type": "application/json"})
+        response = api.post(
+            "/api/storage-profiles",
+            data='{"name": "X", "path": "/x", "max_size_gb": ' + literal + "}",
+            headers={"Content-Type": "application/json"},
+        )
     assert response.status_code == 422
     assert "max_size_gb" in error_text(response)
 

@@ -74,4 +74,3 @@ def test_a_new_group_never_gets_the_id_of_a_deleted_one(app, api):
     assert api.delete(f"/api/groups/{last.id}").status_code == 204
     created = api.post("/api/groups", json={"name": "Brand new"})
     assert created.get_json()["id"] > last.id
-

@@ -77,8 +77,9 @@ def send_all(api, method, url, body, field, named=None):
     for n, (name, raw) in enumerate(ODD.items()):
         before = config_now()
         unique = {k: f"{body[k]}{n}" for k in ("name", "username", "path") if k in body and k != field}
-        response = api.request(method, url, data=with_field({**body, **unique}, field, raw),
-                               headers={"Content-Type": "application/json"})
+        response = api.request(
+            method, url, data=with_field({**body, **unique}, field, raw), headers={"Content-Type": "application/json"}
+        )
         assert response.status_code < 500, (name, response.status_code, response.data[:300])
         if response.status_code >= 400:
             text = json.dumps(response.get_json())
@@ -93,9 +94,28 @@ def send_all(api, method, url, body, field, named=None):
 
 
 CAMERA = {"name": "Odd", "rtsp_url": "rtsp://h/s"}
-CAMERA_FIELDS = ["name", "location", "rtsp_url", "framerate", "rotation", "retention_days", "storage_profile_id",
-                 "motion_threshold", "onvif_port", "onvif_password", "overlay_text", "sort_order", "enabled",
-                 "extra.x", "extra", "privacy_masks", "motion_zones", "schedule", "schedule.monday", "group_ids"]
+CAMERA_FIELDS = [
+    "name",
+    "location",
+    "rtsp_url",
+    "framerate",
+    "rotation",
+    "retention_days",
+    "storage_profile_id",
+    "motion_threshold",
+    "onvif_port",
+    "onvif_password",
+    "overlay_text",
+    "sort_order",
+    "enabled",
+    "extra.x",
+    "extra",
+    "privacy_masks",
+    "motion_zones",
+    "schedule",
+    "schedule.monday",
+    "group_ids",
+]
 
 
 @pytest.mark.parametrize("field", CAMERA_FIELDS)
@@ -128,12 +148,24 @@ def test_odd_values_through_the_storage_profile_api(app, api, field):
     send_all(api, "PATCH", f"/api/storage-profiles/{profile.id}", {}, field)
 
 
-@pytest.mark.parametrize("field", ["username", "email", "role", "language", "password", "restrict_camera_access",
-                                   "allowed_camera_ids", "allowed_group_ids"])
+@pytest.mark.parametrize(
+    "field",
+    [
+        "username",
+        "email",
+        "role",
+        "language",
+        "password",
+        "restrict_camera_access",
+        "allowed_camera_ids",
+        "allowed_group_ids",
+    ],
+)
 def test_odd_values_through_the_user_api(app, api, field):
     user = make_user("existing", role="viewer")
-    send_all(api, "POST", "/api/users", {"username": "odd", "password": "a long enough password", "role": "viewer"},
-             field)
+    send_all(
+        api, "POST", "/api/users", {"username": "odd", "password": "a long enough password", "role": "viewer"}, field
+    )
     send_all(api, "PATCH", f"/api/users/{user.id}", {}, field)
 
 
@@ -142,9 +174,21 @@ def test_odd_values_through_the_token_api(app, api, field):
     send_all(api, "POST", "/api/tokens", {"name": "odd"}, field)
 
 
-@pytest.mark.parametrize("field", ["system_name", "timezone", "max_storage_gb", "min_free_space_gb",
-                                   "default_retention_days", "smtp_port", "opt_live_view_quality",
-                                   "backup_auto_enabled", "backup_auto_frequency_hours", "backup_auto_retention"])
+@pytest.mark.parametrize(
+    "field",
+    [
+        "system_name",
+        "timezone",
+        "max_storage_gb",
+        "min_free_space_gb",
+        "default_retention_days",
+        "smtp_port",
+        "opt_live_view_quality",
+        "backup_auto_enabled",
+        "backup_auto_frequency_hours",
+        "backup_auto_retention",
+    ],
+)
 def test_odd_values_through_patch_settings(app, api, field):
     send_all(api, "PATCH", "/api/settings", {}, field)
 
@@ -165,15 +209,25 @@ def poisoned_file(section, index, path, raw):
     value = json.loads(raw)  # NaN, inf, a lone surrogate: what an attacker's json.dumps would checksum
     target[keys[-1]] = value
     canonical = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    doc["checksum"] = {"algorithm": "sha256",
-                       "value": hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()}
+    doc["checksum"] = {
+        "algorithm": "sha256",
+        "value": hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest(),
+    }
     target[keys[-1]] = marker
     return json.dumps(doc).replace(json.dumps(marker), raw).encode()
 
 
-FILE_FIELDS = [("cameras", 0, "name"), ("cameras", 0, "extra.x"), ("cameras", 0, "framerate"),
-               ("cameras", 0, "id"), ("settings", None, "max_storage_gb"), ("settings", None, "system_name"),
-               ("users", 0, "allowed_camera_ids"), ("storage_profiles", 0, "max_size_gb"), ("groups", 0, "name")]
+FILE_FIELDS = [
+    ("cameras", 0, "name"),
+    ("cameras", 0, "extra.x"),
+    ("cameras", 0, "framerate"),
+    ("cameras", 0, "id"),
+    ("settings", None, "max_storage_gb"),
+    ("settings", None, "system_name"),
+    ("users", 0, "allowed_camera_ids"),
+    ("storage_profiles", 0, "max_size_gb"),
+    ("groups", 0, "name"),
+]
 
 
 @pytest.fixture
@@ -192,11 +246,13 @@ def test_odd_values_in_a_backup_file_are_refused_by_import_restore_and_merge(con
         before = config_now()
         listed = api.get("/api/backups").get_json()["backups"]
         answers = [
-            api.post("/api/backups/import", data={"file": (io.BytesIO(data), "odd.json")},
-                     content_type="multipart/form-data"),
+            api.post(
+                "/api/backups/import", data={"file": (io.BytesIO(data), "odd.json")}, content_type="multipart/form-data"
+            ),
             api.post("/api/config/restore?safety=false", data=data, headers={"Content-Type": "application/json"}),
-            api.post("/api/config/restore?safety=false&mode=merge", data=data,
-                     headers={"Content-Type": "application/json"}),
+            api.post(
+                "/api/config/restore?safety=false&mode=merge", data=data, headers={"Content-Type": "application/json"}
+            ),
         ]
         for response in answers:
             assert response.status_code < 500, (name, response.data[:300])
@@ -212,9 +268,18 @@ def test_odd_values_in_a_backup_file_are_refused_by_import_restore_and_merge(con
 # --- page forms ------------------------------------------------------------------------------------
 
 FORM_ODD = {
-    "NaN": "NaN", "Infinity": "Infinity", "-Infinity": "-Infinity", "1e400": "1e400", "-0.0": "-0.0",
-    "NUL": "a\x00b", "1 MB string": "x" * 1_000_000, "2^63": str(2**63), "2^64": str(2**64),
-    "json NaN": '{"x": NaN}', "json surrogate": '{"x": "\\ud800"}', "json 1e400": "[[[1e400, 0], [1, 1], [0, 1]]]",
+    "NaN": "NaN",
+    "Infinity": "Infinity",
+    "-Infinity": "-Infinity",
+    "1e400": "1e400",
+    "-0.0": "-0.0",
+    "NUL": "a\x00b",
+    "1 MB string": "x" * 1_000_000,
+    "2^63": str(2**63),
+    "2^64": str(2**64),
+    "json NaN": '{"x": NaN}',
+    "json surrogate": '{"x": "\\ud800"}',
+    "json 1e400": "[[[1e400, 0], [1, 1], [0, 1]]]",
     "json deep": "[" * 200 + "]" * 200,
 }
 
@@ -235,8 +300,10 @@ def send_form(admin_client, url, base, field, api):
     assert_backup_restores(api)
 
 
-@pytest.mark.parametrize("field", ["name", "framerate", "onvif_port", "extra", "privacy_masks", "motion_zones",
-                                   "overlay_text", "storage_profile_id"])
+@pytest.mark.parametrize(
+    "field",
+    ["name", "framerate", "onvif_port", "extra", "privacy_masks", "motion_zones", "overlay_text", "storage_profile_id"],
+)
 def test_odd_values_through_the_camera_form(app, admin_client, api, field):
     send_form(admin_client, "/cameras/new", camera_form(), field, api)
 
@@ -262,8 +329,13 @@ def test_odd_values_through_the_global_settings_form(app, admin_client, api, fie
 
 @pytest.mark.parametrize("field", ["username", "email", "password"])
 def test_odd_values_through_the_user_form(app, admin_client, api, field):
-    base = {"username": "odd", "email": "", "role": "viewer", "password": "a long enough password",
-            "confirm": "a long enough password"}
+    base = {
+        "username": "odd",
+        "email": "",
+        "role": "viewer",
+        "password": "a long enough password",
+        "confirm": "a long enough password",
+    }
     send_form(admin_client, "/users", base, field, api)
 
 

@@ -32,8 +32,10 @@ OPERATIONS = st.one_of(
     st.tuples(st.just("update_viewer"), st.integers(0, 7), st.booleans(), picks, picks),
     st.tuples(st.just("update_settings"), st.integers(1, 1000)),
     st.tuples(st.just("create_token"), st.integers(0, 7)),
-    st.tuples(st.sampled_from(["delete_camera", "delete_group", "delete_profile", "delete_viewer", "delete_token"]),
-              st.integers(0, 7)),
+    st.tuples(
+        st.sampled_from(["delete_camera", "delete_group", "delete_profile", "delete_viewer", "delete_token"]),
+        st.integers(0, 7),
+    ),
 )
 
 
@@ -94,46 +96,81 @@ class World:
         n = self.n
         if name == "create_camera":
             profile, groups = args
-            self.send("POST", "/api/cameras", {"name": f"Cam {n}", "rtsp_url": f"rtsp://u:p@h{n}/s",
-                                               "storage_profile_id": self.profile(profile),
-                                               "group_ids": self.picks("groups", groups)})
+            self.send(
+                "POST",
+                "/api/cameras",
+                {
+                    "name": f"Cam {n}",
+                    "rtsp_url": f"rtsp://u:p@h{n}/s",
+                    "storage_profile_id": self.profile(profile),
+                    "group_ids": self.picks("groups", groups),
+                },
+            )
         elif name == "create_group":
             self.send("POST", "/api/groups", {"name": f"Group {n}", "camera_ids": self.picks("cameras", args[0])})
         elif name == "create_profile":
             self.send("POST", "/api/storage-profiles", {"name": f"Disk {n}", "path": f"/rec/{n}"})
         elif name == "create_viewer":
             restrict, cameras, groups = args
-            self.send("POST", "/api/users", {"username": f"viewer{n}", "password": "a long enough password",
-                                             "role": "viewer", "restrict_camera_access": restrict,
-                                             "allowed_camera_ids": self.picks("cameras", cameras),
-                                             "allowed_group_ids": self.picks("groups", groups)})
+            self.send(
+                "POST",
+                "/api/users",
+                {
+                    "username": f"viewer{n}",
+                    "password": "a long enough password",
+                    "role": "viewer",
+                    "restrict_camera_access": restrict,
+                    "allowed_camera_ids": self.picks("cameras", cameras),
+                    "allowed_group_ids": self.picks("groups", groups),
+                },
+            )
         elif name == "update_camera":
             camera, profile, groups = args
-            self.send("PATCH", f"/api/cameras/{self.pick('cameras', camera)}",
-                      {"storage_profile_id": self.profile(profile),
-                       "group_ids": self.picks("groups", groups), "overlay_text": f"v{n}"})
+            self.send(
+                "PATCH",
+                f"/api/cameras/{self.pick('cameras', camera)}",
+                {
+                    "storage_profile_id": self.profile(profile),
+                    "group_ids": self.picks("groups", groups),
+                    "overlay_text": f"v{n}",
+                },
+            )
         elif name == "update_group":
             group, cameras = args
-            self.send("PATCH", f"/api/groups/{self.pick('groups', group)}", {"camera_ids": self.picks("cameras", cameras)})
+            self.send(
+                "PATCH", f"/api/groups/{self.pick('groups', group)}", {"camera_ids": self.picks("cameras", cameras)}
+            )
         elif name == "update_viewer":
             user, restrict, cameras, groups = args
-            self.send("PATCH", f"/api/users/{self.pick('users', user)}",
-                      {"restrict_camera_access": restrict, "allowed_camera_ids": self.picks("cameras", cameras),
-                       "allowed_group_ids": self.picks("groups", groups)})
+            self.send(
+                "PATCH",
+                f"/api/users/{self.pick('users', user)}",
+                {
+                    "restrict_camera_access": restrict,
+                    "allowed_camera_ids": self.picks("cameras", cameras),
+                    "allowed_group_ids": self.picks("groups", groups),
+                },
+            )
         elif name == "update_settings":
             self.send("PATCH", "/api/settings", {"backup_auto_retention": args[0], "system_name": f"NVR {n}"})
         elif name == "create_token":
             self.send("POST", "/api/tokens", {"name": f"token {n}"})
         else:
-            kind = {"delete_camera": "cameras", "delete_group": "groups", "delete_profile": "storage-profiles",
-                    "delete_viewer": "users", "delete_token": "tokens"}[name]
+            kind = {
+                "delete_camera": "cameras",
+                "delete_group": "groups",
+                "delete_profile": "storage-profiles",
+                "delete_viewer": "users",
+                "delete_token": "tokens",
+            }[name]
             self.send("DELETE", f"/api/{kind}/{self.pick(kind, args[0])}")
 
 
 @example(operations=[("create_camera", 0, []), ("create_viewer", True, [0], []), ("delete_camera", 0)])
 @example(operations=[("create_group", []), ("create_viewer", True, [], [0]), ("delete_group", 0)])
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                  HealthCheck.too_slow])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(operations=st.lists(OPERATIONS, min_size=1, max_size=14))
 def test_after_every_api_write_a_backup_restores_into_an_empty_database(app, api, operations):
     start = validate_document(export_bytes("manual"))

@@ -47,28 +47,43 @@ def _two_configurations(data_dir):
         outside = create_group({"name": "Outside", "camera_ids": []})
         entrances = create_group({"name": "Entrances", "camera_ids": []})
         old = create_group({"name": "Old", "camera_ids": []})
-        target = create_camera({"name": "Front door", "rtsp_url": "rtsp://cam/front", "recording_mode": "motion",
-                                "overlay_text": "A overlay", "storage_profile_id": disk_a.id,
-                                "group_ids": [outside.id, old.id]})
+        target = create_camera(
+            {
+                "name": "Front door",
+                "rtsp_url": "rtsp://cam/front",
+                "recording_mode": "motion",
+                "overlay_text": "A overlay",
+                "storage_profile_id": disk_a.id,
+                "group_ids": [outside.id, old.id],
+            }
+        )
         garage = create_camera({"name": "Garage", "rtsp_url": "rtsp://cam/garage", "group_ids": [entrances.id]})
         yard = create_camera({"name": "Back yard", "rtsp_url": "rtsp://cam/yard", "group_ids": [outside.id]})
         update_user(viewer, {"restrict_camera_access": True, "allowed_camera_ids": [garage.id]})
         backup_a = create_backup("manual").name
 
         update_settings({"system_name": "Site B"})
-        update_camera(Camera.get_by_id(target.id), {
-            "name": "Front gate", "recording_mode": "continuous", "location": "Gate", "overlay_text": "B overlay",
-            "storage_profile_id": disk_b.id, "group_ids": [entrances.id]})
+        update_camera(
+            Camera.get_by_id(target.id),
+            {
+                "name": "Front gate",
+                "recording_mode": "continuous",
+                "location": "Gate",
+                "overlay_text": "B overlay",
+                "storage_profile_id": disk_b.id,
+                "group_ids": [entrances.id],
+            },
+        )
         delete_camera(Camera.get_by_id(yard.id))
-        create_camera({"name": "Shed", "rtsp_url": "rtsp://cam/shed", "recording_mode": "off",
-                       "group_ids": [outside.id]})
+        create_camera(
+            {"name": "Shed", "rtsp_url": "rtsp://cam/shed", "recording_mode": "off", "group_ids": [outside.id]}
+        )
         delete_group(Group.get_by_id(old.id))
         create_group({"name": "New", "description": "only in B", "camera_ids": [garage.id]})
         update_profile(disk_a, {"max_size_gb": 500})
         update_user(User.get_by_id(viewer.id), {"language": "de"})
         backup_b = create_backup("manual").name
-        documents = {name: json.loads((app.config["BACKUP_DIR"] / name).read_bytes())
-                     for name in (backup_a, backup_b)}
+        documents = {name: json.loads((app.config["BACKUP_DIR"] / name).read_bytes()) for name in (backup_a, backup_b)}
     return token, target.id, [outside.id, entrances.id], [backup_a, backup_b], documents
 
 
@@ -87,13 +102,17 @@ def _problems(export, backup, camera_id, patches):
     for section in ("settings", "storage_profiles", "groups", "users", "recovery_codes", "trusted_devices"):
         if export[section] != backup[section]:
             problems.append(f"{section}: {export[section]!r} != backup {backup[section]!r}")
-    tokens = [[{k: v for k, v in t.items() if k != "last_used_at"} for t in doc["api_tokens"]] for doc in (export, backup)]
+    tokens = [
+        [{k: v for k, v in t.items() if k != "last_used_at"} for t in doc["api_tokens"]] for doc in (export, backup)
+    ]
     if tokens[0] != tokens[1]:
         problems.append(f"api_tokens: {tokens[0]!r} != backup {tokens[1]!r}")
 
     def others(doc):
-        return ([c for c in doc["cameras"] if c["id"] != camera_id],
-                [a for a in doc["associations"] if a["camera_id"] != camera_id])
+        return (
+            [c for c in doc["cameras"] if c["id"] != camera_id],
+            [a for a in doc["associations"] if a["camera_id"] != camera_id],
+        )
 
     if others(export) != others(backup):
         problems.append(f"other cameras or memberships: {others(export)!r} != backup {others(backup)!r}")
@@ -159,8 +178,10 @@ def _race(tmp_path, with_groups):
                 assert status == 200, f"export after restore {i + 1}: {status} {export}"
                 problems = _problems(export, documents[name], camera_id, dict(loop.sent))
                 if problems:
-                    failures.append(f"restore {i + 1} of {name} ({len(loop.statuses) - before} PATCHes "
-                                    f"answered meanwhile): " + "; ".join(problems))
+                    failures.append(
+                        f"restore {i + 1} of {name} ({len(loop.statuses) - before} PATCHes "
+                        f"answered meanwhile): " + "; ".join(problems)
+                    )
         finally:
             loop.stop.set()
             loop.join(60)
@@ -188,7 +209,6 @@ def test_patches_of_a_camera_during_restores_never_bring_back_the_old_configurat
 
 def test_patches_with_group_ids_during_restores_keep_the_backup_and_never_deadlock(tmp_path):
     _race(tmp_path, with_groups=True)
-
 
 
 class LockProbe(threading.Thread):
@@ -241,11 +261,14 @@ def test_four_clients_creating_users_with_real_argon2_never_get_a_500_nor_hold_t
         status, listing = call("GET", f"{server.url}/api/users", token)
         assert status == 200
         assert sorted(u["username"] for u in listing["users"]) == sorted(
-            ["admin", *(f"user-{c}-{i}" for c in range(4) for i in range(10))])
+            ["admin", *(f"user-{c}-{i}" for c in range(4) for i in range(10))]
+        )
         assert "Traceback" not in server.log(), server.log()[-3000:]
     # Hashing inside the transaction kept the lock held nearly all the time (the probe waited up to 6 s at
     # once); now the probe finds it free at once almost always.
     waited, elapsed = sum(probe.waits), probe.finished - probe.started
-    assert waited < elapsed / 4, (f"the probe waited {waited:.1f} s of {elapsed:.1f} s for the write lock (at most "
-                                  f"{max(probe.waits):.2f} s at once; one argon2 hash takes {one_hash:.2f} s)")
+    assert waited < elapsed / 4, (
+        f"the probe waited {waited:.1f} s of {elapsed:.1f} s for the write lock (at most "
+        f"{max(probe.waits):.2f} s at once; one argon2 hash takes {one_hash:.2f} s)"
+    )
     assert len(probe.waits) >= 10, f"the probe took the lock only {len(probe.waits)} times"

@@ -41,12 +41,15 @@ def _token(owner):
 RESOURCES = {
     "camera": (Camera, lambda: make_camera(), update_camera, ("overlay_text", "sent"), ("name", "Restored name")),
     "group": (Group, lambda: make_group(), update_group, ("description", "sent"), ("name", "Restored name")),
-    "storage profile": (StorageProfile, lambda: make_profile(), update_profile, ("description", "sent"),
-                        ("max_size_gb", 123.0)),
-    "user": (User, lambda: make_user(role="viewer"), update_user, ("email", "sent@example.com"),
-             ("language", "de")),
-    "token": (ApiToken, lambda: _token(make_user(role="viewer")), update_token, ("name", "sent"),
-              ("is_active", False)),
+    "storage profile": (
+        StorageProfile,
+        lambda: make_profile(),
+        update_profile,
+        ("description", "sent"),
+        ("max_size_gb", 123.0),
+    ),
+    "user": (User, lambda: make_user(role="viewer"), update_user, ("email", "sent@example.com"), ("language", "de")),
+    "token": (ApiToken, lambda: _token(make_user(role="viewer")), update_token, ("name", "sent"), ("is_active", False)),
 }
 
 
@@ -167,4 +170,3 @@ def test_the_terminal_says_the_database_is_busy_instead_of_a_traceback(app, runn
     assert result.exit_code == 1
     assert "Traceback" not in result.output and "database is busy" in result.output
     assert not User.select().where(User.username == "carol").exists()
-

@@ -32,23 +32,35 @@ def test_a_large_anonymous_body_is_refused_before_it_is_read(client, admin, path
 
 
 def test_the_json_answer_of_the_api_says_so_too(client, admin):
-    answer = client.post("/api/groups", data=b"{" + b" " * (ANONYMOUS_BODY_LIMIT + 1) + b"}",
-                         content_type="application/json")
+    answer = client.post(
+        "/api/groups", data=b"{" + b" " * (ANONYMOUS_BODY_LIMIT + 1) + b"}", content_type="application/json"
+    )
     assert answer.status_code == 413 and "at most 64 KB" in answer.get_json()["error"]
 
 
 def test_a_chunked_anonymous_body_stops_at_the_limit(client, admin):
     stream = io.BytesIO(b"username=admin&password=" + b"x" * (ANONYMOUS_BODY_LIMIT * 4))
-    answer = client.post("/login", input_stream=stream, content_type="application/x-www-form-urlencoded",
-                         headers={"Transfer-Encoding": "chunked"},
-                         environ_overrides={"wsgi.input_terminated": True})  # as gunicorn passes chunked bodies
+    answer = client.post(
+        "/login",
+        input_stream=stream,
+        content_type="application/x-www-form-urlencoded",
+        headers={"Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )  # as gunicorn passes chunked bodies
     assert answer.status_code == 413
 
 
 def test_a_sign_in_form_under_the_limit_still_works(client, admin):
     token = _login_token(client)
-    answer = client.post("/login", data={"username": "admin", "password": PASSWORD, "csrf_token": token,
-                                         "padding": "x" * (ANONYMOUS_BODY_LIMIT - 1024)})
+    answer = client.post(
+        "/login",
+        data={
+            "username": "admin",
+            "password": PASSWORD,
+            "csrf_token": token,
+            "padding": "x" * (ANONYMOUS_BODY_LIMIT - 1024),
+        },
+    )
     assert answer.status_code == 302
 
 
@@ -63,8 +75,11 @@ def test_signed_in_browsers_and_tokens_may_send_more(app, admin, admin_client):
 
 
 def test_a_wrong_token_is_anonymous(app, admin):
-    answer = app.test_client().post("/api/groups", data=b"x" * (ANONYMOUS_BODY_LIMIT + 1),
-                                    headers={"X-API-Key": "not-a-token", "Content-Type": "application/json"})
+    answer = app.test_client().post(
+        "/api/groups",
+        data=b"x" * (ANONYMOUS_BODY_LIMIT + 1),
+        headers={"X-API-Key": "not-a-token", "Content-Type": "application/json"},
+    )
     assert answer.status_code == 413  # a token that signs nobody in lifts no limit
 
 
@@ -72,6 +87,11 @@ def test_a_short_chunked_sign_in_is_read_whole(client, admin):
     from urllib.parse import urlencode
 
     body = urlencode({"username": "admin", "password": PASSWORD, "csrf_token": _login_token(client)}).encode()
-    answer = client.post("/login", input_stream=io.BytesIO(body), content_type="application/x-www-form-urlencoded",
-                         headers={"Transfer-Encoding": "chunked"}, environ_overrides={"wsgi.input_terminated": True})
+    answer = client.post(
+        "/login",
+        input_stream=io.BytesIO(body),
+        content_type="application/x-www-form-urlencoded",
+        headers={"Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
     assert answer.status_code == 302 and not answer.headers["Location"].endswith("/login")

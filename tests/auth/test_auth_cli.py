@@ -10,7 +10,9 @@ from builders import make_user
 
 
 def test_users_create_with_password_from_stdin(runner):
-    result = runner.invoke(args=["users", "create", "root", "--role", "admin", "--password-stdin"], input="a long passphrase\n")
+    result = runner.invoke(
+        args=["users", "create", "root", "--role", "admin", "--password-stdin"], input="a long passphrase\n"
+    )
     assert result.exit_code == 0, result.output
     user = User.get(User.username == "root")
     assert user.role == "admin" and verify_password(user.hashed_password, "a long passphrase")
@@ -53,7 +55,9 @@ def test_recovery_commands(runner):
     User.update(totp_secret="JBSWY3DPEHPK3PXP", is_2fa_enabled=True).execute()
     assert runner.invoke(args=["users", "disable-2fa", "locked"]).exit_code == 0
     assert not User.get_by_id(user.id).is_2fa_enabled
-    result = runner.invoke(args=["users", "set-password", "locked", "--password-stdin"], input="a new long passphrase\n")
+    result = runner.invoke(
+        args=["users", "set-password", "locked", "--password-stdin"], input="a new long passphrase\n"
+    )
     assert result.exit_code == 0, result.output
     assert verify_password(User.get_by_id(user.id).hashed_password, "a new long passphrase")
     listing = runner.invoke(args=["users", "list"]).output

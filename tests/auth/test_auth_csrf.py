@@ -20,7 +20,9 @@ def test_every_state_changing_page_route_needs_the_token(app, admin, who):
             continue
         client = app.test_client() if who == "anonymous" else _without_csrf(sign_in(app.test_client(), admin))
         for headers in ({}, {"HX-Request": "true"}):
-            response = client.open(path, method=method, data={"csrf_token": "forged"} if not headers else {}, headers=headers)
+            response = client.open(
+                path, method=method, data={"csrf_token": "forged"} if not headers else {}, headers=headers
+            )
             if response.status_code != 400:
                 failures.append(f"{who} {method} {path} {headers}: {response.status_code}")
             elif "security token" not in response.get_data(as_text=True):
@@ -42,7 +44,9 @@ def test_every_state_changing_api_route_needs_the_token_with_a_session(app, admi
 
 def test_token_authenticated_calls_are_exempt(app, admin):
     client = app.test_client()
-    response = client.post("/api/groups", json={"name": "Garden"}, headers={"Authorization": f"Bearer {make_token(admin)}"})
+    response = client.post(
+        "/api/groups", json={"name": "Garden"}, headers={"Authorization": f"Bearer {make_token(admin)}"}
+    )
     assert response.status_code == 201
 
 
@@ -54,4 +58,4 @@ def test_a_wrong_token_is_401_not_a_session_fallback(app, admin):
 
 def test_the_page_carries_the_token_in_hx_headers(admin_client):
     html = admin_client.get("/security").get_data(as_text=True)
-    assert "hx-headers='{\"X-CSRFToken\": \"" in html
+    assert 'hx-headers=\'{"X-CSRFToken": "' in html

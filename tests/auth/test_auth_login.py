@@ -20,7 +20,12 @@ def test_without_users_every_page_leads_to_setup(client):
 
 def test_setup_creates_the_first_admin_signs_in_and_then_disappears(client):
     html = client.get("/setup").get_data(as_text=True)
-    data = {"username": "owner", "password": "a long password", "confirm": "a long password", "csrf_token": page_csrf(html)}
+    data = {
+        "username": "owner",
+        "password": "a long password",
+        "confirm": "a long password",
+        "csrf_token": page_csrf(html),
+    }
     response = client.post("/setup", data=data)
     assert response.status_code == 302
     owner = User.get(User.username == "owner")
@@ -32,10 +37,14 @@ def test_setup_creates_the_first_admin_signs_in_and_then_disappears(client):
     assert User.select().count() == 1
 
 
-@pytest.mark.parametrize("password, confirm", [("short", "short"), ("123456789", "123456789"), ("a long password", "another one")])
+@pytest.mark.parametrize(
+    "password, confirm", [("short", "short"), ("123456789", "123456789"), ("a long password", "another one")]
+)
 def test_setup_refuses_weak_or_mismatched_passwords(client, password, confirm):
     token = page_csrf(client.get("/setup").get_data(as_text=True))
-    response = client.post("/setup", data={"username": "owner", "password": password, "confirm": confirm, "csrf_token": token})
+    response = client.post(
+        "/setup", data={"username": "owner", "password": password, "confirm": confirm, "csrf_token": token}
+    )
     assert response.status_code == 422
     assert User.select().count() == 0
 
@@ -64,15 +73,18 @@ def test_disabled_account_cannot_sign_in(client, admin):
     assert login_form(client, "gone", PASSWORD).status_code == 401
 
 
-@pytest.mark.parametrize("target, expected", [
-    ("/cameras?x=1", "/cameras?x=1"),
-    ("/security", "/security"),
-    ("https://evil.example/", "/"),
-    ("//evil.example/", "/"),
-    ("/\\evil.example", "/"),
-    ("/\t/evil.example", "/"),
-    ("javascript:alert(1)", "/"),
-])
+@pytest.mark.parametrize(
+    "target, expected",
+    [
+        ("/cameras?x=1", "/cameras?x=1"),
+        ("/security", "/security"),
+        ("https://evil.example/", "/"),
+        ("//evil.example/", "/"),
+        ("/\\evil.example", "/"),
+        ("/\t/evil.example", "/"),
+        ("javascript:alert(1)", "/"),
+    ],
+)
 def test_next_is_followed_only_when_it_is_a_local_path(client, admin, target, expected):
     response = login_form(client, "admin", PASSWORD, next=target)
     assert response.status_code == 302
@@ -104,9 +116,15 @@ def test_password_change_ends_other_sessions(app, admin):
     login_form(first, "admin", PASSWORD)
     login_form(second, "admin", PASSWORD)
     token = page_csrf(first.get("/security").get_data(as_text=True))
-    response = first.post("/security/password", data={
-        "csrf_token": token, "current_password": PASSWORD,
-        "new_password": "a brand new passphrase", "confirm_password": "a brand new passphrase"})
+    response = first.post(
+        "/security/password",
+        data={
+            "csrf_token": token,
+            "current_password": PASSWORD,
+            "new_password": "a brand new passphrase",
+            "confirm_password": "a brand new passphrase",
+        },
+    )
     assert response.status_code == 200
     assert first.get("/security").status_code == 200  # this session follows the new password
     assert second.get("/security").status_code == 302  # the other one ended
@@ -116,16 +134,24 @@ def test_wrong_current_password_changes_nothing(client, admin):
     login_form(client, "admin", PASSWORD)
     before = User.get_by_id(admin.id).hashed_password
     token = page_csrf(client.get("/security").get_data(as_text=True))
-    response = client.post("/security/password", data={
-        "csrf_token": token, "current_password": "not it at all",
-        "new_password": "a brand new passphrase", "confirm_password": "a brand new passphrase"})
+    response = client.post(
+        "/security/password",
+        data={
+            "csrf_token": token,
+            "current_password": "not it at all",
+            "new_password": "a brand new passphrase",
+            "confirm_password": "a brand new passphrase",
+        },
+    )
     assert response.status_code == 422
     assert "The password is wrong." in response.get_data(as_text=True)
     assert User.get_by_id(admin.id).hashed_password == before
 
 
 def test_argon2_hash_made_elsewhere_verifies_and_is_upgraded(client, app):
-    foreign = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=2, hash_len=24, salt_len=12).hash("imported passphrase")
+    foreign = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=2, hash_len=24, salt_len=12).hash(
+        "imported passphrase"
+    )
     User.create(username="legacy", hashed_password=foreign, role="admin")
     assert login_form(client, "legacy", "imported passphrase").status_code == 302
     upgraded = User.get(User.username == "legacy").hashed_password

@@ -19,8 +19,11 @@ UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def test_every_route_has_an_access_decision(app):
-    missing = [f"{method} {path} ({endpoint})" for path, method, endpoint, access in routes(app)
-               if access not in ("public", "user", "admin")]
+    missing = [
+        f"{method} {path} ({endpoint})"
+        for path, method, endpoint, access in routes(app)
+        if access not in ("public", "user", "admin")
+    ]
     assert not missing, "routes without @public, @login_required or @admin_required:\n" + "\n".join(missing)
 
 
@@ -56,7 +59,9 @@ def _check(app, who, path, method, access, client_for):
             problems.append(f"{where}: expected 401 JSON, got {status}")
     elif denied_anonymous:
         if status != 302 or not response.headers["Location"].startswith("/login?next="):
-            problems.append(f"{where}: expected a redirect to /login?next=, got {status} {response.headers.get('Location')}")
+            problems.append(
+                f"{where}: expected a redirect to /login?next=, got {status} {response.headers.get('Location')}"
+            )
         htmx = _request(client_for(), path, method, {"HX-Request": "true"})
         if htmx.status_code != 401 or not htmx.headers.get("HX-Redirect", "").startswith("/login?next="):
             problems.append(f"{where} (htmx): expected 401 with HX-Redirect, got {htmx.status_code}")

@@ -21,8 +21,12 @@ def fake_time():
 def limited_app(tmp_path, fake_time):
     from vibenvr.db import db
 
-    app = make_app(tmp_path / "data", LOGIN_LIMIT_PER_ACCOUNT="3 per 15 minutes", LOGIN_LIMIT_PER_ADDRESS="5 per 15 minutes",
-                   CLOCK=fake_time)
+    app = make_app(
+        tmp_path / "data",
+        LOGIN_LIMIT_PER_ACCOUNT="3 per 15 minutes",
+        LOGIN_LIMIT_PER_ADDRESS="5 per 15 minutes",
+        CLOCK=fake_time,
+    )
     db.connect(reuse_if_open=True)
     make_user("admin", role="admin")
     yield app
@@ -88,8 +92,13 @@ def test_case_of_the_username_does_not_dodge_the_limit(limited_app, fake_time):
 def test_behind_a_trusted_proxy_the_forwarded_address_counts(tmp_path, fake_time):
     from vibenvr.db import db
 
-    app = make_app(tmp_path / "proxied", TRUSTED_PROXIES=1, LOGIN_LIMIT_PER_ACCOUNT="50 per 15 minutes",
-                   LOGIN_LIMIT_PER_ADDRESS="2 per 15 minutes", CLOCK=fake_time)
+    app = make_app(
+        tmp_path / "proxied",
+        TRUSTED_PROXIES=1,
+        LOGIN_LIMIT_PER_ACCOUNT="50 per 15 minutes",
+        LOGIN_LIMIT_PER_ADDRESS="2 per 15 minutes",
+        CLOCK=fake_time,
+    )
     db.connect(reuse_if_open=True)
     try:
         make_user("admin", role="admin")

@@ -27,12 +27,15 @@ def test_token_acts_with_its_owners_role(client, admin, viewer):
     assert client.post("/api/cameras", json={"name": "x"}, headers=headers).status_code == 403
 
 
-@pytest.mark.parametrize("header", [
-    {"Authorization": "Bearer vnvr_not-a-real-token"},
-    {"X-API-Key": "vnvr_not-a-real-token"},
-    {"Authorization": "Bearer " + "x" * 5000},
-    {"Authorization": "Basic YWRtaW46cGFzcw=="},
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        {"Authorization": "Bearer vnvr_not-a-real-token"},
+        {"X-API-Key": "vnvr_not-a-real-token"},
+        {"Authorization": "Bearer " + "x" * 5000},
+        {"Authorization": "Basic YWRtaW46cGFzcw=="},
+    ],
+)
 def test_unknown_tokens_get_401_json(client, admin, header):
     response = client.get("/api/cameras", headers=header)
     assert response.status_code == 401
@@ -102,17 +105,20 @@ def test_api_creates_a_token_shown_once(api, admin):
     assert api.client.get("/api/users", headers={"X-API-Key": body["token"]}).status_code == 200
 
 
-@pytest.mark.parametrize("body, fragment", [
-    ({}, "name is required"),
-    ({"name": ""}, "name must not be empty"),
-    ({"name": "x" * 101}, "at most 100"),
-    ({"name": "x", "expires_in_days": 0}, "expires_in_days must be between 1 and 3650"),
-    ({"name": "x", "expires_in_days": "7"}, "expires_in_days must be a whole number"),
-    ({"name": "x", "expires_at": "yesterday"}, "expires_at has 'yesterday'"),
-    ({"name": "x", "expires_at": "2001-01-01T00:00:00Z"}, "expires_at must be in the future"),
-    ({"name": "x", "username": "nobody"}, "username refers to 'nobody'"),
-    ({"name": "x", "token_hash": "abc"}, "token_hash is not a known field"),
-])
+@pytest.mark.parametrize(
+    "body, fragment",
+    [
+        ({}, "name is required"),
+        ({"name": ""}, "name must not be empty"),
+        ({"name": "x" * 101}, "at most 100"),
+        ({"name": "x", "expires_in_days": 0}, "expires_in_days must be between 1 and 3650"),
+        ({"name": "x", "expires_in_days": "7"}, "expires_in_days must be a whole number"),
+        ({"name": "x", "expires_at": "yesterday"}, "expires_at has 'yesterday'"),
+        ({"name": "x", "expires_at": "2001-01-01T00:00:00Z"}, "expires_at must be in the future"),
+        ({"name": "x", "username": "nobody"}, "username refers to 'nobody'"),
+        ({"name": "x", "token_hash": "abc"}, "token_hash is not a known field"),
+    ],
+)
 def test_api_token_creation_is_validated(api, body, fragment):
     response = api.post("/api/tokens", json=body)
     assert response.status_code == 422
@@ -153,7 +159,9 @@ def test_api_revokes_and_deletes_tokens(api):
 
 
 def test_security_page_creates_lists_and_revokes_tokens(admin_client, admin, clock):
-    response = admin_client.post("/security/tokens", data={"name": "nas script", "expires_in_days": "90", "password": PASSWORD})
+    response = admin_client.post(
+        "/security/tokens", data={"name": "nas script", "expires_in_days": "90", "password": PASSWORD}
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "shown only this once" in html
     token = ApiToken.get(ApiToken.name == "nas script")
@@ -170,7 +178,9 @@ def test_security_page_creates_lists_and_revokes_tokens(admin_client, admin, clo
 
 
 def test_security_page_refuses_a_nameless_token(admin_client):
-    response = admin_client.post("/security/tokens", data={"name": " ", "expires_in_days": "never", "password": PASSWORD})
+    response = admin_client.post(
+        "/security/tokens", data={"name": " ", "expires_in_days": "never", "password": PASSWORD}
+    )
     assert response.status_code == 422 and "name must not be empty" in response.get_data(as_text=True)
     assert ApiToken.select().count() == 0
 
@@ -194,7 +204,9 @@ def test_viewer_token_sees_only_allowed_cameras(client, admin):
 
 def test_token_calls_need_no_csrf_but_session_calls_do(app, admin, admin_client):
     plain = make_token(admin)
-    assert app.test_client().post("/api/groups", json={"name": "Outside"}, headers={"X-API-Key": plain}).status_code == 201
+    assert (
+        app.test_client().post("/api/groups", json={"name": "Outside"}, headers={"X-API-Key": plain}).status_code == 201
+    )
     bare = app.test_client()
     with admin_client.session_transaction() as source:
         user_id = source["_user_id"]
@@ -203,8 +215,6 @@ def test_token_calls_need_no_csrf_but_session_calls_do(app, admin, admin_client)
     response = bare.post("/api/groups", json={"name": "Inside"})
     assert response.status_code == 400 and "CSRF" in response.get_json()["error"]
     assert admin_client.post("/api/groups", json={"name": "Inside"}).status_code == 201
-
-
 
 
 def test_a_null_expiry_means_the_token_never_expires(api):

@@ -44,7 +44,7 @@ def test_enrolment_shows_qr_and_secret_and_enables_only_after_a_valid_code(clien
     response = _post(client, "/security/2fa/setup")
     html = response.get_data(as_text=True)
     user = User.get_by_id(admin.id)
-    assert response.status_code == 200 and '<svg viewBox=' in html and 'id="totp-secret"' in html
+    assert response.status_code == 200 and "<svg viewBox=" in html and 'id="totp-secret"' in html
     assert user.totp_secret and not user.is_2fa_enabled
     code = totp_at(user.totp_secret, clock())
     no_password = _post(client, "/security/2fa/enable", code=code)

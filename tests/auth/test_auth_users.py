@@ -11,30 +11,58 @@ pytestmark = pytest.mark.postgres  # the last-admin rule locks rows differently 
 
 
 def test_api_creates_and_lists_users_without_secrets(api):
-    response = api.post("/api/users", json={"username": "alice", "password": "a long passphrase", "email": "a@example.org"})
+    response = api.post(
+        "/api/users", json={"username": "alice", "password": "a long passphrase", "email": "a@example.org"}
+    )
     assert response.status_code == 201
     body = response.get_json()
     assert body["role"] == "viewer" and body["is_2fa_enabled"] is False and body["is_active"] is True
-    assert set(body) == {"id", "username", "email", "role", "language", "is_active", "is_2fa_enabled",
-                         "restrict_camera_access", "allowed_camera_ids", "allowed_group_ids", "created_at"}
+    assert set(body) == {
+        "id",
+        "username",
+        "email",
+        "role",
+        "language",
+        "is_active",
+        "is_2fa_enabled",
+        "restrict_camera_access",
+        "allowed_camera_ids",
+        "allowed_group_ids",
+        "created_at",
+    }
     text = str(api.get("/api/users").get_json())
     assert "argon2" not in text and "password" not in text and "totp" not in text
 
 
-@pytest.mark.parametrize("body, status, fragment", [
-    ({"username": "bob"}, 422, "password is required"),
-    ({"username": "bob", "password": "short"}, 422, "password must be at least 10 characters"),
-    ({"username": "bob", "password": 1234567890}, 422, "password must be text"),
-    ({"username": "", "password": "a long passphrase"}, 422, "username must not be empty"),
-    ({"username": "bad name", "password": "a long passphrase"}, 422, "username may hold letters"),
-    ({"username": "x" * 65, "password": "a long passphrase"}, 422, "at most 64"),
-    ({"username": "bob", "password": "a long passphrase", "role": "root"}, 422, "role must be one of admin, viewer"),
-    ({"username": "bob", "password": "a long passphrase", "email": "not-mail"}, 422, "not an e-mail address"),
-    ({"username": "bob", "password": "a long passphrase", "allowed_camera_ids": [999]}, 422, "cameras that do not exist: [999]"),
-    ({"username": "bob", "password": "a long passphrase", "allowed_group_ids": "1"}, 422, "must be a list of ids"),
-    ({"username": "bob", "password": "a long passphrase", "hashed_password": "$argon2id$x"}, 422, "hashed_password is not a known field"),
-    ({"username": "ADMIN", "password": "a long passphrase"}, 409, 'a user named "ADMIN" already exists'),
-])
+@pytest.mark.parametrize(
+    "body, status, fragment",
+    [
+        ({"username": "bob"}, 422, "password is required"),
+        ({"username": "bob", "password": "short"}, 422, "password must be at least 10 characters"),
+        ({"username": "bob", "password": 1234567890}, 422, "password must be text"),
+        ({"username": "", "password": "a long passphrase"}, 422, "username must not be empty"),
+        ({"username": "bad name", "password": "a long passphrase"}, 422, "username may hold letters"),
+        ({"username": "x" * 65, "password": "a long passphrase"}, 422, "at most 64"),
+        (
+            {"username": "bob", "password": "a long passphrase", "role": "root"},
+            422,
+            "role must be one of admin, viewer",
+        ),
+        ({"username": "bob", "password": "a long passphrase", "email": "not-mail"}, 422, "not an e-mail address"),
+        (
+            {"username": "bob", "password": "a long passphrase", "allowed_camera_ids": [999]},
+            422,
+            "cameras that do not exist: [999]",
+        ),
+        ({"username": "bob", "password": "a long passphrase", "allowed_group_ids": "1"}, 422, "must be a list of ids"),
+        (
+            {"username": "bob", "password": "a long passphrase", "hashed_password": "$argon2id$x"},
+            422,
+            "hashed_password is not a known field",
+        ),
+        ({"username": "ADMIN", "password": "a long passphrase"}, 409, 'a user named "ADMIN" already exists'),
+    ],
+)
 def test_api_user_validation(api, body, status, fragment):
     response = api.post("/api/users", json=body)
     assert response.status_code == status
@@ -45,8 +73,10 @@ def test_api_user_validation(api, body, status, fragment):
 def test_api_updates_role_restrictions_and_password(api, client):
     camera, group = make_camera(), make_group()
     user = api.post("/api/users", json={"username": "carol", "password": "a long passphrase"}).get_json()
-    response = api.patch(f"/api/users/{user['id']}", json={
-        "restrict_camera_access": True, "allowed_camera_ids": [camera.id], "allowed_group_ids": [group.id]})
+    response = api.patch(
+        f"/api/users/{user['id']}",
+        json={"restrict_camera_access": True, "allowed_camera_ids": [camera.id], "allowed_group_ids": [group.id]},
+    )
     assert response.status_code == 200
     assert response.get_json()["allowed_camera_ids"] == [camera.id]
     before = User.get_by_id(user["id"]).hashed_password
@@ -111,19 +141,30 @@ def test_viewer_api_cannot_reach_users(viewer_api, admin):
 
 def test_users_page_lists_and_creates(admin_client):
     assert "Add a user" in admin_client.get("/users").get_data(as_text=True)
-    response = admin_client.post("/users", data={"username": "frank", "email": "", "role": "viewer",
-                                                 "password": "a long passphrase", "confirm": "a long passphrase"})
+    response = admin_client.post(
+        "/users",
+        data={
+            "username": "frank",
+            "email": "",
+            "role": "viewer",
+            "password": "a long passphrase",
+            "confirm": "a long passphrase",
+        },
+    )
     assert response.status_code == 302
     frank = User.get(User.username == "frank")
     assert response.headers["Location"] == f"/users/{frank.id}"
     assert "frank" in admin_client.get("/users").get_data(as_text=True)
 
 
-@pytest.mark.parametrize("data, message", [
-    ({"username": "gina", "password": "short", "confirm": "short"}, "at least 10 characters"),
-    ({"username": "gina", "password": "a long passphrase", "confirm": "different one"}, "the passwords differ"),
-    ({"username": "admin", "password": "a long passphrase", "confirm": "a long passphrase"}, "already exists"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"username": "gina", "password": "short", "confirm": "short"}, "at least 10 characters"),
+        ({"username": "gina", "password": "a long passphrase", "confirm": "different one"}, "the passwords differ"),
+        ({"username": "admin", "password": "a long passphrase", "confirm": "a long passphrase"}, "already exists"),
+    ],
+)
 def test_users_page_shows_errors_and_creates_nothing(admin_client, data, message):
     response = admin_client.post("/users", data={"role": "viewer", **data})
     assert response.status_code in (409, 422)
@@ -136,26 +177,43 @@ def test_edit_page_changes_role_access_and_password(admin_client, admin):
     user = make_user("hank", role="viewer")
     page = admin_client.get(f"/users/{user.id}").get_data(as_text=True)
     assert camera.name in page and group.name in page and "Delete hank?" in page
-    admin_client.post(f"/users/{user.id}", data={"email": "h@example.org", "role": "admin", "language": "de", "is_active": ["off", "on"]})
+    admin_client.post(
+        f"/users/{user.id}",
+        data={"email": "h@example.org", "role": "admin", "language": "de", "is_active": ["off", "on"]},
+    )
     user = User.get_by_id(user.id)
     assert (user.role, user.email, user.language, user.is_active_user) == ("admin", "h@example.org", "de", True)
-    admin_client.post(f"/users/{user.id}/access", data={"restrict_camera_access": ["off", "on"],
-                                                         "allowed_camera_ids": [str(camera.id)], "allowed_group_ids": [str(group.id)]})
+    admin_client.post(
+        f"/users/{user.id}/access",
+        data={
+            "restrict_camera_access": ["off", "on"],
+            "allowed_camera_ids": [str(camera.id)],
+            "allowed_group_ids": [str(group.id)],
+        },
+    )
     user = User.get_by_id(user.id)
-    assert user.restrict_camera_access and user.allowed_camera_ids == [camera.id] and user.allowed_group_ids == [group.id]
+    assert (
+        user.restrict_camera_access and user.allowed_camera_ids == [camera.id] and user.allowed_group_ids == [group.id]
+    )
     before = user.hashed_password
-    response = admin_client.post(f"/users/{user.id}/password", data={"password": "fresh passphrase", "confirm": "fresh passphrase"})
+    response = admin_client.post(
+        f"/users/{user.id}/password", data={"password": "fresh passphrase", "confirm": "fresh passphrase"}
+    )
     assert response.status_code == 302 and User.get_by_id(user.id).hashed_password != before
 
 
 def test_edit_page_refuses_to_demote_the_last_admin(admin_client, admin):
-    response = admin_client.post(f"/users/{admin.id}", data={"email": "", "role": "viewer", "language": "en", "is_active": ["off", "on"]})
+    response = admin_client.post(
+        f"/users/{admin.id}", data={"email": "", "role": "viewer", "language": "en", "is_active": ["off", "on"]}
+    )
     assert response.status_code == 409 and "last active admin" in response.get_data(as_text=True)
     assert User.get_by_id(admin.id).role == "admin"
 
 
 def test_resetting_your_own_password_keeps_your_session(admin_client, admin):
-    response = admin_client.post(f"/users/{admin.id}/password", data={"password": "fresh passphrase", "confirm": "fresh passphrase"})
+    response = admin_client.post(
+        f"/users/{admin.id}/password", data={"password": "fresh passphrase", "confirm": "fresh passphrase"}
+    )
     assert response.status_code == 302
     assert admin_client.get("/users").status_code == 200
 

@@ -31,29 +31,52 @@ def seeded(app, admin, viewer):
     """A camera, settings and a backup holding every kind of secret, and each way of asking for them."""
     profile = make_profile()
     group = make_group()
-    camera = create_camera({
-        "name": "Front door", "rtsp_url": MAIN_URL, "sub_rtsp_url": SUB_URL, "onvif_host": "192.168.1.20",
-        "onvif_username": "onvifuser8", "onvif_password": "SECRETPW2", "storage_profile_id": profile.id,
-        "group_ids": [group.id], "extra": {"legacy_password": "SECRETPW7", "ai_threshold": 40},
-    })
+    camera = create_camera(
+        {
+            "name": "Front door",
+            "rtsp_url": MAIN_URL,
+            "sub_rtsp_url": SUB_URL,
+            "onvif_host": "192.168.1.20",
+            "onvif_username": "onvifuser8",
+            "onvif_password": "SECRETPW2",
+            "storage_profile_id": profile.id,
+            "group_ids": [group.id],
+            "extra": {"legacy_password": "SECRETPW7", "ai_threshold": 40},
+        }
+    )
     update_settings({"smtp_password": "SECRETPW3", "telegram_bot_token": "SECRETPW4", "webhook_url": WEBHOOK})
     with app.app_context():
         backup = create_backup("manual").name
     admin_token, viewer_token = make_token(admin), make_token(viewer)
     ids = {
-        "item_id": None, "camera_id": camera.id, "group_id": group.id, "profile_id": profile.id,
-        "user_id": viewer.id, "token_id": ApiToken.get(ApiToken.user == admin).id, "name": backup,
+        "item_id": None,
+        "camera_id": camera.id,
+        "group_id": group.id,
+        "profile_id": profile.id,
+        "user_id": viewer.id,
+        "token_id": ApiToken.get(ApiToken.user == admin).id,
+        "name": backup,
     }
     return {
-        "camera": camera, "group": group, "profile": profile, "backup": backup, "ids": ids,
-        "admin_api": Api(app.test_client(), admin_token), "viewer_api": Api(app.test_client(), viewer_token),
-        "admin_page": sign_in(app.test_client(), admin), "viewer_page": sign_in(app.test_client(), viewer),
+        "camera": camera,
+        "group": group,
+        "profile": profile,
+        "backup": backup,
+        "ids": ids,
+        "admin_api": Api(app.test_client(), admin_token),
+        "viewer_api": Api(app.test_client(), viewer_token),
+        "admin_page": sign_in(app.test_client(), admin),
+        "viewer_page": sign_in(app.test_client(), viewer),
     }
 
 
 CARRY_SECRETS = {"backups_api.download", "backups.download", "backups_api.export_config"}
-ITEM_IDS = {"cameras_api": "camera_id", "groups_api": "group_id", "storage_profiles_api": "profile_id",
-            "users_api": "user_id"}
+ITEM_IDS = {
+    "cameras_api": "camera_id",
+    "groups_api": "group_id",
+    "storage_profiles_api": "profile_id",
+    "users_api": "user_id",
+}
 
 
 def get_routes(app, ids):
@@ -76,10 +99,22 @@ def get_routes(app, ids):
 
 def test_the_enumeration_covers_every_api_get_route_and_every_page(app, seeded):
     paths = dict(get_routes(app, seeded["ids"]))
-    for endpoint in ("cameras_api.list_view", "cameras_api.read_view", "settings_api.read_settings",
-                     "users_api.read_view", "tokens_api.read_token", "backups_api.status", "cameras.edit",
-                     "cameras.list_page", "settings.global_page", "backups.page", "backups.restore",
-                     "security.page", "users.edit_page", "groups.edit"):
+    for endpoint in (
+        "cameras_api.list_view",
+        "cameras_api.read_view",
+        "settings_api.read_settings",
+        "users_api.read_view",
+        "tokens_api.read_token",
+        "backups_api.status",
+        "cameras.edit",
+        "cameras.list_page",
+        "settings.global_page",
+        "backups.page",
+        "backups.restore",
+        "security.page",
+        "users.edit_page",
+        "groups.edit",
+    ):
         assert endpoint in paths
     assert len(paths) >= 30
 
@@ -125,8 +160,11 @@ def test_a_viewer_sees_no_credential_at_all(seeded):
 def test_include_secrets_gives_an_admin_the_plain_values(seeded, path):
     body = seeded["admin_api"].get(path.format(id=seeded["camera"].id) + "?include_secrets=true").get_json()
     text = json.dumps(body)
-    expected = ["SECRETPW3", "SECRETPW4", "SECRETPW6"] if "settings" in path else ["SECRETPW1", "SECRETPW2",
-                                                                                   "SECRETPW5", "SECRETPW7"]
+    expected = (
+        ["SECRETPW3", "SECRETPW4", "SECRETPW6"]
+        if "settings" in path
+        else ["SECRETPW1", "SECRETPW2", "SECRETPW5", "SECRETPW7"]
+    )
     assert all(marker in text for marker in expected)
 
 
@@ -184,8 +222,9 @@ def test_a_masked_password_is_kept_when_the_host_and_path_change(seeded):
 
 def test_a_new_password_replaces_the_stored_one(seeded):
     path = f"/api/cameras/{seeded['camera'].id}"
-    seeded["admin_api"].patch(path, json={"sub_rtsp_url": "rtsp://other:n%40w@192.168.1.20/s2",
-                                          "onvif_password": "NEWPW"})
+    seeded["admin_api"].patch(
+        path, json={"sub_rtsp_url": "rtsp://other:n%40w@192.168.1.20/s2", "onvif_password": "NEWPW"}
+    )
     camera = stored_camera(seeded)
     assert camera.sub_rtsp_url == "rtsp://other:n%40w@192.168.1.20/s2" and camera.onvif_password == "NEWPW"
 
@@ -225,7 +264,10 @@ def test_settings_answer_patched_back_keeps_every_secret(seeded):
     clear_cache()
     stored = get_settings()
     assert (stored["smtp_password"], stored["telegram_bot_token"], stored["webhook_url"]) == (
-        "SECRETPW3", "SECRETPW4", WEBHOOK)
+        "SECRETPW3",
+        "SECRETPW4",
+        WEBHOOK,
+    )
 
 
 def test_a_new_secret_setting_replaces_and_empty_clears(seeded):
@@ -326,25 +368,42 @@ def test_the_global_settings_form_saved_untouched_keeps_every_secret(seeded):
     clear_cache()
     stored = get_settings()
     assert (stored["smtp_password"], stored["telegram_bot_token"], stored["webhook_url"]) == (
-        "SECRETPW3", "SECRETPW4", WEBHOOK)
+        "SECRETPW3",
+        "SECRETPW4",
+        WEBHOOK,
+    )
 
 
 # --- the masking rules ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("url", "admin", "viewer"), [
-    ("rtsp://admin:p%40ss%3Aw0rd@192.168.1.20:554/s", "rtsp://admin:***@192.168.1.20:554/s", "rtsp://***@192.168.1.20:554/s"),
-    ("rtsp://user@cam.local/s", "rtsp://user@cam.local/s", "rtsp://***@cam.local/s"),
-    ("rtsp://user:@cam.local/s", "rtsp://user:@cam.local/s", "rtsp://***@cam.local/s"),
-    ("rtsp://cam.local:554/s", "rtsp://cam.local:554/s", "rtsp://cam.local:554/s"),
-    ("rtsp://a%40b:p@ss@host/s", "rtsp://a%40b:***@host/s", "rtsp://***@host/s"),  # userinfo ends at the last @
-    ("http://192.168.1.21/mjpeg?user=a&pwd=b#x", "http://192.168.1.21/mjpeg?user=a&pwd=***#x",
-     "http://192.168.1.21/mjpeg?user=***&pwd=***#x"),
-    ("http://h/cgi?PassWord=s&res=1&flag", "http://h/cgi?PassWord=***&res=1&flag", "http://h/cgi?PassWord=***&res=1&flag"),
-    ("https://u:p@h?x=1", "https://u:***@h?x=1", "https://***@h?x=1"),
-    ("", "", ""),
-    ("not a url", "not a url", "not a url"),
-])
+@pytest.mark.parametrize(
+    ("url", "admin", "viewer"),
+    [
+        (
+            "rtsp://admin:p%40ss%3Aw0rd@192.168.1.20:554/s",
+            "rtsp://admin:***@192.168.1.20:554/s",
+            "rtsp://***@192.168.1.20:554/s",
+        ),
+        ("rtsp://user@cam.local/s", "rtsp://user@cam.local/s", "rtsp://***@cam.local/s"),
+        ("rtsp://user:@cam.local/s", "rtsp://user:@cam.local/s", "rtsp://***@cam.local/s"),
+        ("rtsp://cam.local:554/s", "rtsp://cam.local:554/s", "rtsp://cam.local:554/s"),
+        ("rtsp://a%40b:p@ss@host/s", "rtsp://a%40b:***@host/s", "rtsp://***@host/s"),  # userinfo ends at the last @
+        (
+            "http://192.168.1.21/mjpeg?user=a&pwd=b#x",
+            "http://192.168.1.21/mjpeg?user=a&pwd=***#x",
+            "http://192.168.1.21/mjpeg?user=***&pwd=***#x",
+        ),
+        (
+            "http://h/cgi?PassWord=s&res=1&flag",
+            "http://h/cgi?PassWord=***&res=1&flag",
+            "http://h/cgi?PassWord=***&res=1&flag",
+        ),
+        ("https://u:p@h?x=1", "https://u:***@h?x=1", "https://***@h?x=1"),
+        ("", "", ""),
+        ("not a url", "not a url", "not a url"),
+    ],
+)
 def test_mask_url(url, admin, viewer):
     assert mask_url(url) == admin
     assert mask_url(url, viewer=True) == viewer
@@ -352,22 +411,30 @@ def test_mask_url(url, admin, viewer):
     assert unmask_url(viewer, url, "rtsp_url") == url
 
 
-@pytest.mark.parametrize(("written", "stored", "result"), [
-    ("rtsp://u:***@new-host/p", "rtsp://u:old@h/s", "rtsp://u:old@new-host/p"),
-    ("rtsp://other:***@h/s", "rtsp://u:old@h/s", "rtsp://other:old@h/s"),
-    ("rtsp://***@h/s", "rtsp://u:old@h/s", "rtsp://u:old@h/s"),
-    ("rtsp://***:new@h/s", "rtsp://u:old@h/s", "rtsp://u:new@h/s"),
-    ("http://h/m?user=a&pwd=***", "http://h/m?pwd=old&user=b", "http://h/m?user=a&pwd=old"),
-    ("rtsp://u:p@h/***", "rtsp://x@h/s", "rtsp://u:p@h/***"),  # *** outside the credentials is text
-])
+@pytest.mark.parametrize(
+    ("written", "stored", "result"),
+    [
+        ("rtsp://u:***@new-host/p", "rtsp://u:old@h/s", "rtsp://u:old@new-host/p"),
+        ("rtsp://other:***@h/s", "rtsp://u:old@h/s", "rtsp://other:old@h/s"),
+        ("rtsp://***@h/s", "rtsp://u:old@h/s", "rtsp://u:old@h/s"),
+        ("rtsp://***:new@h/s", "rtsp://u:old@h/s", "rtsp://u:new@h/s"),
+        ("http://h/m?user=a&pwd=***", "http://h/m?pwd=old&user=b", "http://h/m?user=a&pwd=old"),
+        ("rtsp://u:p@h/***", "rtsp://x@h/s", "rtsp://u:p@h/***"),  # *** outside the credentials is text
+    ],
+)
 def test_unmask_url_takes_each_masked_part_from_the_stored_url(written, stored, result):
     assert unmask_url(written, stored, "rtsp_url") == result
 
 
-@pytest.mark.parametrize(("written", "stored"), [
-    ("rtsp://u:***@h/s", ""), ("rtsp://u:***@h/s", "rtsp://u@h/s"), ("rtsp://***@h/s", "rtsp://h/s"),
-    ("http://h/m?pwd=***", "http://h/m?user=a"),
-])
+@pytest.mark.parametrize(
+    ("written", "stored"),
+    [
+        ("rtsp://u:***@h/s", ""),
+        ("rtsp://u:***@h/s", "rtsp://u@h/s"),
+        ("rtsp://***@h/s", "rtsp://h/s"),
+        ("http://h/m?pwd=***", "http://h/m?user=a"),
+    ],
+)
 def test_unmask_url_refuses_a_mask_with_nothing_to_keep(written, stored):
     with pytest.raises(FieldError, match=re.escape(MASK)):
         unmask_url(written, stored, "rtsp_url")

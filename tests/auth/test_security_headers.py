@@ -42,14 +42,22 @@ def ids(app, admin, viewer):
     with app.app_context():
         backup = create_backup("manual").name
     make_token(admin)
-    return {"item_id": None, "camera_id": camera.id, "group_id": group.id, "profile_id": profile.id,
-            "user_id": viewer.id, "token_id": ApiToken.get(ApiToken.user == admin).id, "name": backup}
+    return {
+        "item_id": None,
+        "camera_id": camera.id,
+        "group_id": group.id,
+        "profile_id": profile.id,
+        "user_id": viewer.id,
+        "token_id": ApiToken.get(ApiToken.user == admin).id,
+        "name": backup,
+    }
 
 
 @pytest.fixture
 def callers(app, admin, viewer):
     return {
-        "admin_page": sign_in(app.test_client(), admin), "viewer_page": sign_in(app.test_client(), viewer),
+        "admin_page": sign_in(app.test_client(), admin),
+        "viewer_page": sign_in(app.test_client(), viewer),
         "admin_api": Api(app.test_client(), make_token(admin, name="headers")),
         "viewer_api": Api(app.test_client(), make_token(viewer, name="headers")),
         "anonymous": app.test_client(),
@@ -86,10 +94,17 @@ def test_every_get_answer_sends_the_security_headers_and_no_store(app, ids, call
     assert 200 in statuses  # the answers themselves, not only refusals, were checked
 
 
-@pytest.mark.parametrize(("method", "path", "status"), [
-    ("GET", "/no/such/page", 404), ("GET", "/api/no-such-thing", 404), ("PUT", "/api/settings", 405),
-    ("GET", "/api/settings", 401), ("GET", "/settings/global", 302), ("POST", "/login", 400),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/no/such/page", 404),
+        ("GET", "/api/no-such-thing", 404),
+        ("PUT", "/api/settings", 405),
+        ("GET", "/api/settings", 401),
+        ("GET", "/settings/global", 302),
+        ("POST", "/login", 400),
+    ],
+)
 def test_errors_and_redirects_send_them_too(client, admin, method, path, status):
     response = client.open(path, method=method)
     assert response.status_code == status
@@ -173,7 +188,11 @@ class InlineFinder(HTMLParser):
                 self.found.append(f"<{tag} style=…>")
             if name.startswith(("hx-on", "data-hx-on")):
                 self.found.append(f"<{tag} {name}=…>")
-            if value and name in ("href", "src", "action", "formaction") and value.strip().lower().startswith("javascript:"):
+            if (
+                value
+                and name in ("href", "src", "action", "formaction")
+                and value.strip().lower().startswith("javascript:")
+            ):
                 self.found.append(f"<{tag} {name}=javascript:…>")
             if value and name.startswith("hx-") and value.strip().startswith(("js:", "javascript:")):
                 self.found.append(f"<{tag} {name}=js:…>")
@@ -239,5 +258,10 @@ def test_no_template_branch_holds_what_the_policy_forbids(template):
 @pytest.mark.parametrize("script", sorted(str(p.relative_to(ROOT)) for p in (ROOT / "static" / "js").glob("*.js")))
 def test_the_apps_scripts_evaluate_no_strings_and_set_no_inline_style(script):
     text = (ROOT / script).read_text()
-    for pattern in (r"\beval\(", r"new Function\(", r"set(?:Timeout|Interval)\(\s*['\"]", r"setAttribute\(\s*['\"]style"):
+    for pattern in (
+        r"\beval\(",
+        r"new Function\(",
+        r"set(?:Timeout|Interval)\(\s*['\"]",
+        r"setAttribute\(\s*['\"]style",
+    ):
         assert not re.search(pattern, text), f"{script}: {pattern}"

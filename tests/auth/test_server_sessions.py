@@ -56,7 +56,7 @@ def test_the_cookie_holds_a_random_id_and_nothing_of_the_password_hash(app, admi
     hashed = User.get_by_id(admin.id).hashed_password
     assert len(session_id) >= 40 and not session_id.startswith(f"{admin.id}:")
     digest = hashed.rsplit("$", 1)[-1]
-    pieces = {digest[i:i + 8] for i in range(len(digest) - 7)}
+    pieces = {digest[i : i + 8] for i in range(len(digest) - 7)}
     cookie_text = repr(stored)
     assert not [piece for piece in pieces if piece in cookie_text], "a piece of the password hash is in the cookie"
     assert "_id" not in stored  # flask-login's address/browser hash is not kept either
@@ -94,9 +94,16 @@ def test_changing_the_password_ends_every_other_session_and_keeps_this_one(app, 
     other = app.test_client()
     login_form(other, "admin", PASSWORD)
     thief = _copy_cookie(app, browser)
-    response = _post(browser, "/security/password", current_password=PASSWORD,
-                     new_password=NEW_PASSWORD, confirm_password=NEW_PASSWORD)
-    assert response.status_code == 200 and "Every other session of your account has ended" in response.get_data(as_text=True)
+    response = _post(
+        browser,
+        "/security/password",
+        current_password=PASSWORD,
+        new_password=NEW_PASSWORD,
+        confirm_password=NEW_PASSWORD,
+    )
+    assert response.status_code == 200 and "Every other session of your account has ended" in response.get_data(
+        as_text=True
+    )
     assert _signed_in(browser)
     assert not _signed_in(other) and not _signed_in(thief)  # the copy holds the old session id
     assert UserSession.select().where(UserSession.user_id == admin.id).count() == 1
@@ -104,10 +111,18 @@ def test_changing_the_password_ends_every_other_session_and_keeps_this_one(app, 
 
 def test_a_password_change_can_also_revoke_devices_and_tokens(app, admin, browser, clock):
     plain = make_token(admin)
-    TrustedDevice.create(user=admin.id, token_hash="0" * 64, name="old laptop",
-                         expires_at=clock() + dt.timedelta(days=30))
-    response = _post(browser, "/security/password", current_password=PASSWORD, new_password=NEW_PASSWORD,
-                     confirm_password=NEW_PASSWORD, revoke_devices="on", revoke_tokens="on")
+    TrustedDevice.create(
+        user=admin.id, token_hash="0" * 64, name="old laptop", expires_at=clock() + dt.timedelta(days=30)
+    )
+    response = _post(
+        browser,
+        "/security/password",
+        current_password=PASSWORD,
+        new_password=NEW_PASSWORD,
+        confirm_password=NEW_PASSWORD,
+        revoke_devices="on",
+        revoke_tokens="on",
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "1 trusted device removed" in html and "1 API token revoked" in html
@@ -117,8 +132,15 @@ def test_a_password_change_can_also_revoke_devices_and_tokens(app, admin, browse
 
 def test_without_the_boxes_devices_and_tokens_stay(app, admin, browser):
     plain = make_token(admin)
-    _post(browser, "/security/password", current_password=PASSWORD, new_password=NEW_PASSWORD,
-          confirm_password=NEW_PASSWORD, revoke_devices="off", revoke_tokens="off")
+    _post(
+        browser,
+        "/security/password",
+        current_password=PASSWORD,
+        new_password=NEW_PASSWORD,
+        confirm_password=NEW_PASSWORD,
+        revoke_devices="off",
+        revoke_tokens="off",
+    )
     assert app.test_client().get("/api/cameras", headers={"X-API-Key": plain}).status_code == 200
 
 
@@ -155,11 +177,17 @@ def test_an_admin_ending_an_account_or_resetting_its_password_signs_it_out(app, 
     assert _signed_in(other)
     token = page_csrf(browser.get(f"/users/{viewer.id}").get_data(as_text=True))
     if change == "reset":
-        browser.post(f"/users/{viewer.id}/password", data={"csrf_token": token, "password": NEW_PASSWORD,
-                                                           "confirm": NEW_PASSWORD})
+        browser.post(
+            f"/users/{viewer.id}/password",
+            data={"csrf_token": token, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+        )
     elif change == "disable":
-        assert browser.patch(f"/api/users/{viewer.id}", json={"is_active": False},
-                             headers={"X-CSRFToken": token}).status_code == 200
+        assert (
+            browser.patch(
+                f"/api/users/{viewer.id}", json={"is_active": False}, headers={"X-CSRFToken": token}
+            ).status_code
+            == 200
+        )
     else:
         browser.post(f"/users/{viewer.id}/delete", data={"csrf_token": token})
     assert not _signed_in(other)
@@ -179,10 +207,13 @@ def test_a_pending_two_factor_sign_in_is_not_a_session(app, admin, clock):
 
 # -- /security/* with an API token: refused, whatever else the request carries (finding 2) ---------------
 
+
 def _security_routes(app):
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/security"):
-            path = rule.rule.replace("<int:device_id>", "1").replace("<int:token_id>", "1").replace("<int:record_id>", "1")
+            path = (
+                rule.rule.replace("<int:device_id>", "1").replace("<int:token_id>", "1").replace("<int:record_id>", "1")
+            )
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
                 yield method, path
 
@@ -208,6 +239,7 @@ def test_a_wrong_token_on_a_security_route_is_refused_too(app, admin, browser):
 
 
 # -- with a session, the current password where an account could be taken over --------------------------
+
 
 @pytest.mark.parametrize("typed", [None, "", "not the password"])
 def test_making_a_token_on_the_page_asks_for_the_password(app, admin, browser, typed):
@@ -243,8 +275,13 @@ def test_two_factor_changes_ask_for_the_password(app, admin, browser, path):
 
 def test_the_password_change_needs_the_current_password(app, admin, browser):
     before = User.get_by_id(admin.id).hashed_password
-    answer = _post(browser, "/security/password", current_password="wrong", new_password=NEW_PASSWORD,
-                   confirm_password=NEW_PASSWORD)
+    answer = _post(
+        browser,
+        "/security/password",
+        current_password="wrong",
+        new_password=NEW_PASSWORD,
+        confirm_password=NEW_PASSWORD,
+    )
     assert answer.status_code == 422 and User.get_by_id(admin.id).hashed_password == before
 
 

@@ -165,7 +165,9 @@ def test_the_code_file_is_private_and_the_page_log_says_it_at_most_once_a_minute
 
 
 def test_users_create_of_an_admin_writes_the_marker(app, runner):
-    result = runner.invoke(args=["users", "create", "root", "--role", "admin", "--password-stdin"], input=PASSWORD + "\n")
+    result = runner.invoke(
+        args=["users", "create", "root", "--role", "admin", "--password-stdin"], input=PASSWORD + "\n"
+    )
     assert result.exit_code == 0, result.output
     marker = app.config["DATA_DIR"] / setupcode.MARKER_NAME
     assert json.loads(marker.read_text())["how"] == "flask users create"
@@ -182,8 +184,11 @@ def test_an_install_from_before_the_marker_gets_one_at_its_next_page(app, admin,
 # --- a real lost database ---------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL")), reason="truncating the SQLite file is the point; "
-                    "an empty PostgreSQL database beside backups is the 'lost' fixture's case")
+@pytest.mark.skipif(
+    bool(os.environ.get("TEST_DATABASE_URL")),
+    reason="truncating the SQLite file is the point; "
+    "an empty PostgreSQL database beside backups is the 'lost' fixture's case",
+)
 @pytest.mark.parametrize("keep_marker", [True, False], ids=["marker and backups", "backups only (an older install)"])
 def test_a_database_truncated_to_0_bytes_beside_backups_asks_for_the_code(tmp_path, keep_marker, caplog):
     data = tmp_path / "data"
@@ -223,8 +228,9 @@ def _post_setup(url, code):
     try:
         with opener.open(f"{url}/setup", timeout=30) as response:
             token = page_csrf(response.read().decode())
-        body = urllib.parse.urlencode({"csrf_token": token, "username": "owner", "password": PASSWORD,
-                                       "confirm": PASSWORD, "setup_code": code}).encode()
+        body = urllib.parse.urlencode(
+            {"csrf_token": token, "username": "owner", "password": PASSWORD, "confirm": PASSWORD, "setup_code": code}
+        ).encode()
         with opener.open(f"{url}/setup", data=body, timeout=60) as response:
             return response.status, response.geturl()
     except urllib.error.HTTPError as exc:
@@ -248,8 +254,14 @@ def test_two_servers_on_one_data_folder_log_the_same_code_and_either_accepts_it(
         assert len(codes["a"]) == len(codes["b"]) == 2, codes  # each worker of each server said it at start
         env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "VIBENVR_"))}
         env.update(VIBENVR_DATA_DIR=str(data), VIBENVR_SCHEDULER="off")
-        printed = subprocess.run([FLASK, "--app", "app", "users", "setup-code"], cwd=ROOT, env=env,
-                                 capture_output=True, text=True, timeout=60)
+        printed = subprocess.run(
+            [FLASK, "--app", "app", "users", "setup-code"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert printed.returncode == 0, printed.stderr
         assert {*codes["a"], *codes["b"]} == {printed.stdout.strip()}
         assert _post_setup(a.url, "WRNG-WRNG-WRNG-WRNG")[0] == 401

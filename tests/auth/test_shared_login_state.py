@@ -70,7 +70,8 @@ class Browser:
         self.base = base
         self.headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
         self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirects)
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirects
+        )
 
     def send(self, method, path, form=None):
         data = urllib.parse.urlencode(form).encode() if form is not None else None
@@ -97,8 +98,11 @@ _ACCESS = re.compile(r"^ACCESS <?(\d+)>? (\S+) (\S+) (\S*) (\d{3})$", re.M)
 
 def access_lines(server, method, path, query=""):
     """``[(pid, status)]`` of the requests gunicorn logged for ``method path?query``."""
-    return [(pid, int(status)) for pid, m, p, q, status in _ACCESS.findall(server.log())
-            if m == method and p == path and q == query]
+    return [
+        (pid, int(status))
+        for pid, m, p, q, status in _ACCESS.findall(server.log())
+        if m == method and p == path and q == query
+    ]
 
 
 def wait_for_access(server, method, path, query, count, timeout=30):
@@ -146,8 +150,9 @@ def test_one_totp_code_is_accepted_once_across_two_gunicorn_workers(tmp_path):
     with Gunicorn(data, tmp_path / "gunicorn.log", workers=2, args=ACCESS_ARGS, env=env) as server:
         both_workers = 0
         for n, (username, secret) in enumerate(secrets.items()):
-            browsers = [Browser(server.url, f"198.51.100.{n * SESSIONS_PER_ROUND + i + 1}")
-                        for i in range(SESSIONS_PER_ROUND)]
+            browsers = [
+                Browser(server.url, f"198.51.100.{n * SESSIONS_PER_ROUND + i + 1}") for i in range(SESSIONS_PER_ROUND)
+            ]
             tokens = []
             for browser in browsers:
                 assert browser.sign_in_password(username) == 302
@@ -156,8 +161,12 @@ def test_one_totp_code_is_accepted_once_across_two_gunicorn_workers(tmp_path):
                 tokens.append(page_csrf(html))
             code = pyotp.TOTP(secret).now()
             path, form = f"/login/verify?round={n}", {"code": code}
-            statuses = all_at_once(SESSIONS_PER_ROUND, lambda i, b=browsers, t=tokens, path=path, form=form: b[i].send(
-                "POST", path, {**form, "csrf_token": t[i]})[0])
+            statuses = all_at_once(
+                SESSIONS_PER_ROUND,
+                lambda i, b=browsers, t=tokens, path=path, form=form: b[i].send(
+                    "POST", path, {**form, "csrf_token": t[i]}
+                )[0],
+            )
             assert sorted(statuses) == [302] + [401] * (SESSIONS_PER_ROUND - 1), (username, statuses)
             served = wait_for_access(server, "POST", "/login/verify", f"round={n}", SESSIONS_PER_ROUND)
             assert sorted(status for _, status in served) == sorted(statuses)
@@ -252,7 +261,8 @@ def test_threads_racing_with_one_code_on_one_database_accept_it_once(tmp_path):
         assert sorted(all_at_once(RACERS, claim)) == [False] * (RACERS - 1) + [True], offset
     with db.connection_context():
         assert TotpLastStep.get(TotpLastStep.user_id == user.id).step == pyotp.TOTP(secret).timecode(
-            (clock.now + dt.timedelta(seconds=60)).replace(tzinfo=dt.UTC))
+            (clock.now + dt.timedelta(seconds=60)).replace(tzinfo=dt.UTC)
+        )
 
 
 _RACER = """
@@ -278,10 +288,18 @@ def test_processes_racing_with_one_code_on_one_database_accept_it_once(tmp_path)
         user, secret = with_2fa("erin")
     code = totp_at(secret, clock.now)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "VIBENVR_"))}
-    racers = [subprocess.Popen(
-        [sys.executable, "-c", _RACER, app.config["DATABASE_URL"], str(user.id), code, clock.now.isoformat()],
-        cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        for _ in range(6)]
+    racers = [
+        subprocess.Popen(
+            [sys.executable, "-c", _RACER, app.config["DATABASE_URL"], str(user.id), code, clock.now.isoformat()],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(6)
+    ]
     try:
         for racer in racers:
             assert racer.stdout.readline().strip() == "ready", racer.stderr.read()
@@ -314,8 +332,10 @@ def test_failed_sign_ins_count_across_two_gunicorn_workers_and_a_restart(tmp_pat
             browsers = [Browser(server.url) for _ in range(10)]
             tokens = [page_csrf(b.send("GET", "/login")[1]) for b in browsers]
             form = {"username": username, "password": "wrong password!"}
-            statuses = all_at_once(10, lambda i, b=browsers, t=tokens, form=form: b[i].send(
-                "POST", "/login", {**form, "csrf_token": t[i]})[0])
+            statuses = all_at_once(
+                10,
+                lambda i, b=browsers, t=tokens, form=form: b[i].send("POST", "/login", {**form, "csrf_token": t[i]})[0],
+            )
             assert statuses == [401] * 10
             failed = [pid for pid, status in access_lines(server, "POST", "/login") if status == 401]
             if len(set(failed[-10:])) == 2:
@@ -325,8 +345,12 @@ def test_failed_sign_ins_count_across_two_gunicorn_workers_and_a_restart(tmp_pat
         # Either worker now refuses the right password: neither saw ten failures alone.
         browsers = [Browser(server.url) for _ in range(4)]
         tokens = [page_csrf(b.send("GET", "/login")[1]) for b in browsers]
-        statuses = all_at_once(4, lambda i: browsers[i].send("POST", "/login", {
-            "username": username, "password": PASSWORD, "csrf_token": tokens[i]})[0])
+        statuses = all_at_once(
+            4,
+            lambda i: browsers[i].send(
+                "POST", "/login", {"username": username, "password": PASSWORD, "csrf_token": tokens[i]}
+            )[0],
+        )
         assert statuses == [429] * 4
     with Gunicorn(data, tmp_path / "restarted.log", workers=2) as server:
         assert Browser(server.url).sign_in_password(username) == 429
@@ -388,8 +412,11 @@ def test_a_success_in_one_worker_clears_the_account_count_in_the_other(two_worke
         assert login_form(_from(first, "10.0.2.3"), "admin", "wrong password!").status_code == 401
     assert login_form(_from(first, "10.0.2.3"), "admin", PASSWORD).status_code == 302
     with db.connection_context():
-        assert not SignInFailure.select().where(
-            (SignInFailure.scope == "account") & (SignInFailure.key == "admin")).exists()
+        assert (
+            not SignInFailure.select()
+            .where((SignInFailure.scope == "account") & (SignInFailure.key == "admin"))
+            .exists()
+        )
         # The address counts stay: a success clears only the account's.
         assert SignInFailure.select().where(SignInFailure.scope == "address").count() == 4
 
@@ -422,9 +449,15 @@ def test_wrong_retyped_passwords_count_with_the_sign_in_failures(two_workers):
     assert login_form(client, "admin", PASSWORD).status_code == 302
     token = page_csrf(client.get("/security").get_data(as_text=True))
     for _ in range(3):
-        response = client.post("/security/password", data={
-            "csrf_token": token, "current_password": "not my password", "new_password": "another long password",
-            "confirm_password": "another long password"})
+        response = client.post(
+            "/security/password",
+            data={
+                "csrf_token": token,
+                "current_password": "not my password",
+                "new_password": "another long password",
+                "confirm_password": "another long password",
+            },
+        )
         assert response.status_code == 422
     assert login_form(_from(second, "10.0.5.2"), "admin", PASSWORD).status_code == 429
 

@@ -52,7 +52,8 @@ def build_rich_config():
     """Every kind of row: masks, zones, an overnight schedule, unicode, 2FA users, tokens, codes, devices."""
     profile = make_profile(name="Fast disk", path="/recordings/fast")
     garage = make_camera(
-        name="Garage 🚗", storage_profile_id=profile.id,
+        name="Garage 🚗",
+        storage_profile_id=profile.id,
         privacy_masks=[[[0.1, 0.1], [0.3, 0.1], [0.3, 0.4]], [[0.5, 0.5], [0.9, 0.5], [0.9, 0.9], [0.5, 0.9]]],
         motion_zones=[[[0, 0], [1, 0], [1, 1]]],
         schedule={"monday": [["08:00", "12:00"], ["20:00", "07:00"]], "sunday": [], "friday": [["00:00", "24:00"]]},
@@ -63,18 +64,23 @@ def build_rich_config():
     outside = make_group(name="Outside", camera_ids=[garage.id])
     make_group(name="Indoor", camera_ids=[nursery.id, garage.id])
     make_group(name="Empty")
-    admin = make_user("alice", role="admin", email="alice@example.com", totp_secret=TOTP_SECRET,
-                      is_2fa_enabled=True)
-    viewer = make_user("zoë", role="viewer", restrict_camera_access=True, allowed_camera_ids=[nursery.id],
-                       allowed_group_ids=[outside.id], language="fr")
+    admin = make_user("alice", role="admin", email="alice@example.com", totp_secret=TOTP_SECRET, is_2fa_enabled=True)
+    viewer = make_user(
+        "zoë",
+        role="viewer",
+        restrict_camera_access=True,
+        allowed_camera_ids=[nursery.id],
+        allowed_group_ids=[outside.id],
+        language="fr",
+    )
     make_token(admin, name="ci")
     make_token(viewer, name="phone", expires_days=30)
     for _ in range(3):
         RecoveryCode.create(user=admin, code_hash=FAKE_ARGON2)
-    TrustedDevice.create(user=admin, name="Laptop", token_hash="ab" * 32,
-                         expires_at=dt.datetime(2026, 12, 29, 22, 40, 0))
-    update_settings({"system_name": "Home NVR", "backup_auto_enabled": True, "smtp_port": 2525,
-                     "max_storage_gb": 12.5})
+    TrustedDevice.create(
+        user=admin, name="Laptop", token_hash="ab" * 32, expires_at=dt.datetime(2026, 12, 29, 22, 40, 0)
+    )
+    update_settings({"system_name": "Home NVR", "backup_auto_enabled": True, "smtp_port": 2525, "max_storage_gb": 12.5})
     return {"admin": admin, "viewer": viewer, "garage": garage}
 
 
@@ -82,12 +88,16 @@ def build_rich_config():
 def refusing_inserts(table):
     """A real database failure: a trigger that makes every INSERT into ``table`` fail."""
     if type(db.obj).__name__.startswith("Postgres"):
-        db.execute_sql("CREATE FUNCTION refuse_insert() RETURNS trigger AS $$ BEGIN "
-                       "RAISE EXCEPTION 'injected failure'; END $$ LANGUAGE plpgsql")
+        db.execute_sql(
+            "CREATE FUNCTION refuse_insert() RETURNS trigger AS $$ BEGIN "
+            "RAISE EXCEPTION 'injected failure'; END $$ LANGUAGE plpgsql"
+        )
         db.execute_sql(f"CREATE TRIGGER refuse BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION refuse_insert()")
         drop = [f"DROP TRIGGER refuse ON {table}", "DROP FUNCTION refuse_insert()"]
     else:
-        db.execute_sql(f"CREATE TRIGGER refuse BEFORE INSERT ON {table} BEGIN SELECT RAISE(ABORT, 'injected failure'); END")
+        db.execute_sql(
+            f"CREATE TRIGGER refuse BEFORE INSERT ON {table} BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
+        )
         drop = ["DROP TRIGGER refuse"]
     try:
         yield

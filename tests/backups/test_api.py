@@ -34,8 +34,9 @@ def configured(api, clock):
 
 
 def _upload(api, data, filename="backup.json"):
-    return api.post("/api/backups/import", data={"file": (io.BytesIO(data), filename)},
-                    content_type="multipart/form-data")
+    return api.post(
+        "/api/backups/import", data={"file": (io.BytesIO(data), filename)}, content_type="multipart/form-data"
+    )
 
 
 @pytest.mark.parametrize("method, path", ROUTES)
@@ -56,8 +57,12 @@ def test_create_list_download_delete(app, configured):
     created = api.post("/api/backups")
     assert created.status_code == 201
     entry = created.get_json()
-    assert entry == {"name": NAME, "kind": "manual", "created_at": "2026-11-29T22:40:00Z",
-                     "size_bytes": (app.config["BACKUP_DIR"] / NAME).stat().st_size}
+    assert entry == {
+        "name": NAME,
+        "kind": "manual",
+        "created_at": "2026-11-29T22:40:00Z",
+        "size_bytes": (app.config["BACKUP_DIR"] / NAME).stat().st_size,
+    }
     assert api.get("/api/backups").get_json() == {"backups": [entry]}
     download = api.get(f"/api/backups/{NAME}")
     assert download.status_code == 200
@@ -80,8 +85,11 @@ def test_list_is_newest_first(configured, clock):
 
 @pytest.mark.parametrize("name", ["..%2Fsecret_key", "secret_key", ".hidden.json", "a%20b.json", "x.json.exe"])
 def test_bad_names_are_400(configured, name):
-    for method, path in (("GET", f"/api/backups/{name}"), ("DELETE", f"/api/backups/{name}"),
-                         ("POST", f"/api/backups/{name}/restore")):
+    for method, path in (
+        ("GET", f"/api/backups/{name}"),
+        ("DELETE", f"/api/backups/{name}"),
+        ("POST", f"/api/backups/{name}/restore"),
+    ):
         response = configured.request(method, path)
         assert response.status_code in (400, 404), (method, path)
         if response.status_code == 404:  # the router itself refuses a slash inside a name

@@ -104,15 +104,21 @@ def test_non_regular_files_are_listed_unusable_with_why_and_never_as_backups(app
 
 
 def test_download_restore_preview_and_delete_of_a_fifo_answer_422_and_never_open_it(app, api, admin_client, fifo):
-    answers = [api.get(f"/api/backups/{NAME}"), api.post(f"/api/backups/{NAME}/restore"),
-               api.delete(f"/api/backups/{NAME}"), admin_client.get(f"/settings/backups/{NAME}/download"),
-               admin_client.get(f"/settings/backups/{NAME}/restore"),
-               admin_client.post(f"/settings/backups/{NAME}/restore"),
-               admin_client.get(f"/settings/backups/{NAME}/delete")]
+    answers = [
+        api.get(f"/api/backups/{NAME}"),
+        api.post(f"/api/backups/{NAME}/restore"),
+        api.delete(f"/api/backups/{NAME}"),
+        admin_client.get(f"/settings/backups/{NAME}/download"),
+        admin_client.get(f"/settings/backups/{NAME}/restore"),
+        admin_client.post(f"/settings/backups/{NAME}/restore"),
+        admin_client.get(f"/settings/backups/{NAME}/delete"),
+    ]
     assert [a.status_code for a in answers] == [422] * len(answers)
     message = answers[0].get_json()["error"]
-    assert message == (f"{NAME} is a named pipe (FIFO), not a backup file: only regular files are read. "
-                       f"Remove it from {app.config['BACKUP_DIR']}.")
+    assert message == (
+        f"{NAME} is a named pipe (FIFO), not a backup file: only regular files are read. "
+        f"Remove it from {app.config['BACKUP_DIR']}."
+    )
     assert all("named pipe (FIFO)" in a.text for a in answers)
     assert not fifo.opened.is_set(), "something opened the FIFO"
     assert stat.S_ISFIFO(os.lstat(fifo.path).st_mode)  # and nothing deleted it
@@ -133,8 +139,13 @@ def test_the_terminal_refuses_a_fifo_by_name_or_by_path_and_never_opens_it(app, 
     os.mkfifo(outside)
     outside_writer = WaitingWriter(outside)
     try:
-        for args in (["verify", NAME], ["restore", NAME, "--yes"], ["delete", NAME], ["verify", str(outside)],
-                     ["restore", str(outside), "--yes"]):
+        for args in (
+            ["verify", NAME],
+            ["restore", NAME, "--yes"],
+            ["delete", NAME],
+            ["verify", str(outside)],
+            ["restore", str(outside), "--yes"],
+        ):
             result = runner.invoke(args=["backup", *args])
             assert result.exit_code == 1, (args, result.output)
             assert "named pipe (FIFO), not a backup file" in result.output and "Traceback" not in result.output
@@ -183,8 +194,9 @@ def test_a_file_with_a_name_the_api_cannot_address_is_listed_with_a_name_to_rena
     hint = UNUSABLE_NAMES[name]
     assert row["name"] == name.replace("\n", "\\n") and row["kind"] == "other" and row["size_bytes"] == 2
     assert row["rename_to"] == hint
-    assert row["unusable"] == (f"unusable name — rename to restore, e.g. to {hint} "
-                               "(letters, digits, '.', '_' and '-', ending in .json)")
+    assert row["unusable"] == (
+        f"unusable name — rename to restore, e.g. to {hint} (letters, digits, '.', '_' and '-', ending in .json)"
+    )
     assert api.get(f"/api/backups/{hint}").status_code == 404  # the hint is a free, addressable name
 
 
@@ -209,8 +221,9 @@ def test_an_encrypted_file_is_listed_as_one_this_version_cannot_open(app, api):
     assert "rename_to" not in row
 
 
-@pytest.mark.parametrize("name", ["notes.txt", ".vibe-tmp-0123456789abcdef", ".vibe-tmp-x.json", "backup.json.bak",
-                                  "backup.json~", "README"])
+@pytest.mark.parametrize(
+    "name", ["notes.txt", ".vibe-tmp-0123456789abcdef", ".vibe-tmp-x.json", "backup.json.bak", "backup.json~", "README"]
+)
 def test_temporaries_and_files_that_are_not_json_stay_out_of_the_list(app, api, name):
     (folder_of(app) / name).write_bytes(b"{}")
     assert api.get("/api/backups").get_json() == {"backups": []}
@@ -240,15 +253,19 @@ def test_the_terminal_lists_unusable_files_with_why(app, runner, store):
     lines = runner.invoke(args=["backup", "list"]).output.splitlines()
     assert len(lines) == 3
     [named] = [line for line in lines if line.startswith("backup (1).json")]
-    assert "  unusable  " in named and named.endswith("unusable name — rename to restore, e.g. to backup_1.json "
-                                                      "(letters, digits, '.', '_' and '-', ending in .json)")
+    assert "  unusable  " in named and named.endswith(
+        "unusable name — rename to restore, e.g. to backup_1.json (letters, digits, '.', '_' and '-', ending in .json)"
+    )
     [pipe] = [line for line in lines if line.startswith("pipe.json")]
     assert "a named pipe (FIFO), not a regular file — never read" in pipe
     [good] = [line for line in lines if line.startswith(NAME)]
     assert "  manual  " in good and "unusable" not in good
     listed = json.loads(runner.invoke(args=["backup", "list", "--json"]).output)["backups"]
-    assert {row["name"]: "unusable" in row for row in listed} == {"backup (1).json": True, "pipe.json": True,
-                                                                 NAME: False}
+    assert {row["name"]: "unusable" in row for row in listed} == {
+        "backup (1).json": True,
+        "pipe.json": True,
+        NAME: False,
+    }
 
 
 def test_odd_names_in_requests_are_still_400_and_symbolic_links_still_400(app, api):

@@ -64,10 +64,13 @@ def test_verify_exits_0_for_a_valid_backup_by_name_or_path(app, cli, tmp_path):
     assert cli("verify", str(outside)).exit_code == 0
 
 
-@pytest.mark.parametrize("content, reason", [
-    (b"{not json", "is not valid JSON"),
-    (b'{"format": "vibenvr-backup", "schema_version": 7}', "schema_version is 7"),
-])
+@pytest.mark.parametrize(
+    "content, reason",
+    [
+        (b"{not json", "is not valid JSON"),
+        (b'{"format": "vibenvr-backup", "schema_version": 7}', "schema_version is 7"),
+    ],
+)
 def test_verify_exits_1_with_the_reason(cli, tmp_path, content, reason):
     path = tmp_path / "bad.json"
     path.write_bytes(content)
@@ -86,7 +89,7 @@ def test_verify_lists_every_problem(cli, tmp_path):
     result = cli("verify", str(path))
     assert result.exit_code == 1
     assert "The backup has 2 problems" in result.stderr
-    assert "  - cameras[1] \"Nursery\": rotation must be one of 0, 90, 180, 270" in result.stderr
+    assert '  - cameras[1] "Nursery": rotation must be one of 0, 90, 180, 270' in result.stderr
 
 
 def test_verify_of_a_missing_file_exits_1(cli):
@@ -179,8 +182,11 @@ def test_prune_applies_retention_and_the_safety_limit(app, cli, clock):
     result = cli("prune")
     assert result.exit_code == 0
     assert result.output.splitlines() == [
-        "Deleted vibe_backup_auto_20261102_000000.json", "Deleted vibe_backup_auto_20261101_000000.json",
-        "Deleted vibe_backup_safety_20261101_000001.json", "Deleted vibe_backup_safety_20261101_000000.json"]
+        "Deleted vibe_backup_auto_20261102_000000.json",
+        "Deleted vibe_backup_auto_20261101_000000.json",
+        "Deleted vibe_backup_safety_20261101_000001.json",
+        "Deleted vibe_backup_safety_20261101_000000.json",
+    ]
     assert cli("prune").output == "Nothing to delete.\n"
     assert sum(name.startswith("vibe_backup_manual") for name in backup_files(app)) == 4
 

@@ -118,8 +118,12 @@ print("released", flush=True)
 
 
 def test_the_lock_works_across_processes(tmp_path):
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(ROOT), str(tmp_path)],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(ROOT), str(tmp_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "locked"
         with pytest.raises(BlockingIOError), backup_lock(tmp_path, blocking=False):
@@ -137,6 +141,7 @@ def test_the_lock_works_across_processes(tmp_path):
 def test_the_lock_is_reentrant_in_a_thread_and_exclusive_between_threads(tmp_path):
     outcome = []
     with backup_lock(tmp_path), backup_lock(tmp_path):
+
         def other():
             try:
                 with backup_lock(tmp_path, blocking=False):

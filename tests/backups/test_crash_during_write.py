@@ -43,8 +43,9 @@ def test_sigkill_during_writes_never_leaves_a_partial_backup(tmp_path):
     rng = random.Random(20261129)
     completed = interrupted = 0
     for _attempt in range(20):
-        proc = subprocess.Popen([sys.executable, "-c", WRITER, str(ROOT), str(folder), str(payload)],
-                                stdout=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(ROOT), str(folder), str(payload)], stdout=subprocess.PIPE, text=True
+        )
         assert proc.stdout.readline().strip() == "ready"
         for _ in range(rng.randint(0, 1)):
             proc.stdout.readline()  # let a whole write finish first, sometimes

@@ -30,8 +30,9 @@ def small_disk(tmp_path):
     point.mkdir()
     if os.geteuid() != 0:
         pytest.skip("mounting a small file system needs root")
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs", str(point)],
-                             capture_output=True, text=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs", str(point)], capture_output=True, text=True
+    )
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
     try:
@@ -64,8 +65,7 @@ def folder_state(folder):
 @pytest.fixture
 def app(tmp_path, small_disk):
     """The app with its database on the ordinary disk and its backup folder on the small one."""
-    with connected_app(tmp_path / "data", BACKUP_DIR=small_disk / "backups",
-                       CLOCK=FakeClock(BACKUPS_T0)) as app:
+    with connected_app(tmp_path / "data", BACKUP_DIR=small_disk / "backups", CLOCK=FakeClock(BACKUPS_T0)) as app:
         yield app
 
 
@@ -83,8 +83,10 @@ def full(app, small_disk):
 
 
 def _message(app):
-    return (f"Could not write a backup to {app.config['BACKUP_DIR']}: the disk is full. No backup was written and "
-            "none was deleted. Free some space there and try again.")
+    return (
+        f"Could not write a backup to {app.config['BACKUP_DIR']}: the disk is full. No backup was written and "
+        "none was deleted. Free some space there and try again."
+    )
 
 
 def test_the_api_answers_507_for_create_import_and_restore_and_deletes_nothing(app, api, full):
@@ -92,13 +94,15 @@ def test_the_api_answers_507_for_create_import_and_restore_and_deletes_nothing(a
     assert created.status_code == 507 and created.get_json() == {"error": _message(app)}
     with app.app_context():
         data = encode(export_document("manual"))
-    imported = api.post("/api/backups/import", data={"file": (io.BytesIO(data), "backup.json")},
-                        content_type="multipart/form-data")
+    imported = api.post(
+        "/api/backups/import", data={"file": (io.BytesIO(data), "backup.json")}, content_type="multipart/form-data"
+    )
     assert imported.status_code == 507 and imported.get_json() == {"error": _message(app)}
     restored = api.post(f"/api/backups/{full['name']}/restore")
     assert restored.status_code == 507
-    assert restored.get_json()["error"] == ("Nothing was restored: the safety backup of the current configuration "
-                                            f"could not be written. {_message(app)}")
+    assert restored.get_json()["error"] == (
+        f"Nothing was restored: the safety backup of the current configuration could not be written. {_message(app)}"
+    )
     with app.app_context():
         assert get_setting("system_name") == "Changed after the backup"
     assert folder_state(app.config["BACKUP_DIR"]) == full["before"]  # no temporary, nothing deleted
@@ -122,8 +126,12 @@ def test_the_pages_answer_507_with_the_message_where_the_action_was(app, admin_c
 
     with app.app_context():
         data = encode(export_document("manual"))
-    panel = admin_client.post("/settings/backups/import", data={"file": (io.BytesIO(data), "backup.json")},
-                              content_type="multipart/form-data", headers=HTMX)
+    panel = admin_client.post(
+        "/settings/backups/import",
+        data={"file": (io.BytesIO(data), "backup.json")},
+        content_type="multipart/form-data",
+        headers=HTMX,
+    )
     assert panel.status_code == 507 and 'id="import-panel"' in panel.text and _message(app) in panel.text
 
     dialog = admin_client.post(f"/settings/backups/{full['name']}/restore", headers=HTMX)
@@ -150,8 +158,10 @@ def test_a_database_on_a_full_disk_answers_507_for_api_and_page_writes(tmp_path,
         api = Api(app.test_client(), make_token(admin))
         pages = sign_in(app.test_client(), admin)
         filler = fill(small_disk)
-        message = (f"Could not write to {app.config['DATA_DIR']}: the disk is full. Nothing was saved and nothing "
-                   "was deleted. Free some space there and try again.")
+        message = (
+            f"Could not write to {app.config['DATA_DIR']}: the disk is full. Nothing was saved and nothing "
+            "was deleted. Free some space there and try again."
+        )
 
         answer = api.post("/api/cameras", json={"name": "Porch", "rtsp_url": "rtsp://cam/stream"})
         assert answer.status_code == 507 and answer.get_json() == {"error": message}

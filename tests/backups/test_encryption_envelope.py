@@ -72,6 +72,7 @@ def age_with_passphrase(args, phrase, data):
 
 # --- the server key -----------------------------------------------------------------------------------
 
+
 def test_the_key_is_made_once_private_and_in_age_keygen_format(tmp_path):
     first = keys.server_identity(tmp_path, NOW)
     second = keys.server_identity(tmp_path, NOW)
@@ -101,6 +102,7 @@ def test_the_kit_says_how_to_use_it_and_the_mark_holds_no_key(tmp_path, identity
 
 # --- interoperability with the age CLI -------------------------------------------------------------------
 
+
 @needs_age
 def test_a_backup_encrypted_here_opens_with_age_and_the_kit(tmp_path, backup, identity):
     other = x25519.Identity.generate()
@@ -122,8 +124,7 @@ def test_a_file_the_cli_encrypts_to_the_server_recipient_opens_here(backup, iden
 
 @needs_age
 def test_a_file_the_cli_encrypts_to_an_ssh_key_opens_with_that_key(tmp_path, backup):
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "id")], check=True,
-                   timeout=60)
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "id")], check=True, timeout=60)
     public = (tmp_path / "id.pub").read_text()
     text, _recipient = envelope.parse_recipient(public)
     assert text.startswith("ssh-ed25519 ")
@@ -146,6 +147,7 @@ def test_passphrase_files_open_both_ways(tmp_path, backup):
 
 # --- every broken or mismatched file: its own clear message ----------------------------------------------
 
+
 def _flip(data, at):
     changed = bytearray(data)
     changed[at] ^= 0x01
@@ -154,26 +156,66 @@ def _flip(data, at):
 
 HOSTILE = [
     ("plain JSON", lambda b, i: b, {"identities": True}, "not an age-encrypted file"),
-    ("truncated ciphertext", lambda b, i: envelope.encrypt(b, [i.to_public()])[:-200], {"identities": True},
-     "damaged or altered"),
-    ("a flipped byte", lambda b, i: _flip(envelope.encrypt(b, [i.to_public()]), -50), {"identities": True},
-     "damaged or altered"),
-    ("a header cut short", lambda b, i: envelope.encrypt(b, [i.to_public()])[:60], {"identities": True},
-     "ends too soon"),
-    ("an unknown recipient type", lambda b, i: envelope.MAGIC + b"-> quantum-x abc\nAAAA\n--- x\n" + b"y" * 64,
-     {"identities": True}, "kind of key this app does not know"),
-    ("a huge header", lambda b, i: envelope.MAGIC + b"-> X25519 " + b"A" * 100_000, {"identities": True},
-     "longer than 64 KB"),
-    ("another key's file", lambda b, i: envelope.encrypt(b, [x25519.Identity.generate().to_public()]),
-     {"identities": True}, "keys this server does not hold"),
-    ("a key file opened with a passphrase", lambda b, i: envelope.encrypt(b, [i.to_public()]),
-     {"phrase": PHRASE}, "not with a passphrase"),
-    ("a passphrase file opened with a key", lambda b, i: envelope.encrypt_with_passphrase(b, PHRASE),
-     {"identities": True}, "encrypted with a passphrase"),
-    ("the wrong passphrase", lambda b, i: envelope.encrypt_with_passphrase(b, PHRASE),
-     {"phrase": "not the passphrase at all"}, "passphrase is wrong"),
-    ("ASCII armor", lambda b, i: envelope.ARMOR + b"\nYWdl\n-----END AGE ENCRYPTED FILE-----\n", {"identities": True},
-     "ASCII-armored"),
+    (
+        "truncated ciphertext",
+        lambda b, i: envelope.encrypt(b, [i.to_public()])[:-200],
+        {"identities": True},
+        "damaged or altered",
+    ),
+    (
+        "a flipped byte",
+        lambda b, i: _flip(envelope.encrypt(b, [i.to_public()]), -50),
+        {"identities": True},
+        "damaged or altered",
+    ),
+    (
+        "a header cut short",
+        lambda b, i: envelope.encrypt(b, [i.to_public()])[:60],
+        {"identities": True},
+        "ends too soon",
+    ),
+    (
+        "an unknown recipient type",
+        lambda b, i: envelope.MAGIC + b"-> quantum-x abc\nAAAA\n--- x\n" + b"y" * 64,
+        {"identities": True},
+        "kind of key this app does not know",
+    ),
+    (
+        "a huge header",
+        lambda b, i: envelope.MAGIC + b"-> X25519 " + b"A" * 100_000,
+        {"identities": True},
+        "longer than 64 KB",
+    ),
+    (
+        "another key's file",
+        lambda b, i: envelope.encrypt(b, [x25519.Identity.generate().to_public()]),
+        {"identities": True},
+        "keys this server does not hold",
+    ),
+    (
+        "a key file opened with a passphrase",
+        lambda b, i: envelope.encrypt(b, [i.to_public()]),
+        {"phrase": PHRASE},
+        "not with a passphrase",
+    ),
+    (
+        "a passphrase file opened with a key",
+        lambda b, i: envelope.encrypt_with_passphrase(b, PHRASE),
+        {"identities": True},
+        "encrypted with a passphrase",
+    ),
+    (
+        "the wrong passphrase",
+        lambda b, i: envelope.encrypt_with_passphrase(b, PHRASE),
+        {"phrase": "not the passphrase at all"},
+        "passphrase is wrong",
+    ),
+    (
+        "ASCII armor",
+        lambda b, i: envelope.ARMOR + b"\nYWdl\n-----END AGE ENCRYPTED FILE-----\n",
+        {"identities": True},
+        "ASCII-armored",
+    ),
 ]
 
 

@@ -62,8 +62,9 @@ def test_export_carries_every_setting_users_secrets_and_security_rows(rich):
     assert all(len(t["token_hash"]) == 64 and t["username"] for t in doc["api_tokens"])
     assert all(c["username"] == "alice" for c in doc["recovery_codes"])
     assert doc["trusted_devices"][0]["expires_at"] == "2026-12-29T22:40:00Z"
-    assert {a["group_id"] for a in doc["associations"]} and all(set(a) == {"camera_id", "group_id"}
-                                                                  for a in doc["associations"])
+    assert {a["group_id"] for a in doc["associations"]} and all(
+        set(a) == {"camera_id", "group_id"} for a in doc["associations"]
+    )
 
 
 def test_canonical_bytes_are_exactly_the_specified_json_dumps(rich):
@@ -127,8 +128,9 @@ def test_a_byte_order_mark_is_tolerated(rich):
 
 def test_errors_are_collected_up_to_a_cap(rich):
     doc = export_document()
-    doc["api_tokens"] = [{"id": i, "name": "", "username": "nobody", "token_hash": "x", "created_at": "now"}
-                         for i in range(1, 200)]
+    doc["api_tokens"] = [
+        {"id": i, "name": "", "username": "nobody", "token_hash": "x", "created_at": "now"} for i in range(1, 200)
+    ]
     doc["counts"]["api_tokens"] = 199
     with pytest.raises(BackupError) as caught:
         validate_document(signed(doc))
@@ -162,8 +164,10 @@ CONTENT_PROBLEMS = [
     (lambda d: d["cameras"].append(5), "cameras[3] must be an object"),
     (lambda d: d["settings"].update(colour="red"), "settings.colour is not a known setting"),
     (lambda d: d["cameras"][1].update(colour="red"), 'cameras[1] "Nursery": colour is not a known field'),
-    (lambda d: d["users"][0].update(is_2fa_enabled=True, totp_secret=None),
-     'users[0] "alice": is_2fa_enabled is true but totp_secret is empty'),
+    (
+        lambda d: d["users"][0].update(is_2fa_enabled=True, totp_secret=None),
+        'users[0] "alice": is_2fa_enabled is true but totp_secret is empty',
+    ),
     (lambda d: d["users"][1].update(allowed_group_ids=[99]), "allowed_group_ids refers to groups that are not"),
     (lambda d: d["cameras"][0].update(storage_profile_id=42), "refers to storage profile 42, which is not in"),
     (lambda d: d["associations"].append(dict(d["associations"][0])), "is linked to group"),
@@ -198,13 +202,16 @@ def test_the_admin_label_uses_the_username_and_codes_their_owner(rich):
     assert caught.value.errors == ['recovery_codes[2] (user "ghost"): username "ghost" is not a user in the backup']
 
 
-@pytest.mark.parametrize("data, message", [
-    (b"", "is empty"),
-    ("   ", "is empty"),
-    (b"\xff\xfe{}", "is not UTF-8 text (byte 0xff at position 0)"),
-    (b'{"a": NaN}', "a is NaN; only finite numbers are allowed"),
-    (b"[1,2", "looks truncated"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"", "is empty"),
+        ("   ", "is empty"),
+        (b"\xff\xfe{}", "is not UTF-8 text (byte 0xff at position 0)"),
+        (b'{"a": NaN}', "a is NaN; only finite numbers are allowed"),
+        (b"[1,2", "looks truncated"),
+    ],
+)
 def test_parse_errors_are_400_and_readable(data, message):
     with pytest.raises(BackupError) as caught:
         parse_bytes(data, "the file")
@@ -214,8 +221,16 @@ def test_parse_errors_are_400_and_readable(data, message):
 
 def test_check_sections_reports_missing_sections_without_crashing():
     with pytest.raises(BackupError) as caught:
-        checks.check_sections({"format": FORMAT, "schema_version": 2, "timestamp": "2026-11-29T22:40:00Z",
-                               "kind": "manual", "app_version": "x", "counts": {}})
+        checks.check_sections(
+            {
+                "format": FORMAT,
+                "schema_version": 2,
+                "timestamp": "2026-11-29T22:40:00Z",
+                "kind": "manual",
+                "app_version": "x",
+                "counts": {},
+            }
+        )
     assert "settings: the section is missing" in caught.value.errors
     assert len([e for e in caught.value.errors if "section is missing" in e]) == len(SECTIONS)
 

@@ -77,33 +77,42 @@ def test_hashes_within_the_bounds_are_accepted(users, value):
     assert valid.doc["users"][1]["hashed_password"] == value
 
 
-@pytest.mark.parametrize("params, shown", [
-    ("m=262145,t=3,p=4", "m=262145, t=3, p=4"),
-    ("m=65536,t=11,p=4", "m=65536, t=11, p=4"),
-    ("m=65536,t=3,p=9", "m=65536, t=3, p=9"),
-    ("m=4294967295,t=4294967295,p=255", "m=4294967295, t=4294967295, p=255"),
-])
+@pytest.mark.parametrize(
+    "params, shown",
+    [
+        ("m=262145,t=3,p=4", "m=262145, t=3, p=4"),
+        ("m=65536,t=11,p=4", "m=65536, t=11, p=4"),
+        ("m=65536,t=3,p=9", "m=65536, t=3, p=9"),
+        ("m=4294967295,t=4294967295,p=255", "m=4294967295, t=4294967295, p=255"),
+    ],
+)
 def test_hashes_above_a_bound_are_refused_naming_the_user_and_what_to_do(users, params, shown):
     message = _error(argon2(params))
     assert f'users[1] "bob": hashed_password uses argon2 parameters {shown} {LIMIT}' in message
     assert "flask --app app users set-password USERNAME" in message
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW", "is not an argon2 hash (this one starts with $2b$)"),
-    ("pbkdf2_sha256$600000$salt$hash", "is not an argon2 hash: only argon2 hashes"),
-    ("$argon2id$garbage", "is not a readable argon2 hash"),
-    ("$argon2x$v=19$m=65536,t=3,p=4$" + SALT + "$" + DIGEST, "is not a readable argon2 hash"),
-    (argon2("t=3,m=65536,p=4"), "is not a readable argon2 hash"),
-    (argon2("m=1_000,t=3,p=4"), "is not a readable argon2 hash"),
-    (argon2("m= 1000,t=3,p=4"), "is not a readable argon2 hash"),
-    (argon2("m=-5,t=3,p=4"), "is not a readable argon2 hash"),
-    (argon2("m=65536,t=0,p=4"), "is not a readable argon2 hash"),
-    (argon2("m=8,t=3,p=4"), "is not a readable argon2 hash"),
-    (argon2("m=65536,t=3,p=4", version="v=99$"), "is not a readable argon2 hash"),
-    ("$argon2id$v=19$m=65536,t=3,p=4$x$y", "is not a readable argon2 hash"),
-    ("$argon2id$v=19$m=65536,t=3,p=4$c2Fs!HNhbHQ$" + DIGEST, "is not a readable argon2 hash"),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (
+            "$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW",
+            "is not an argon2 hash (this one starts with $2b$)",
+        ),
+        ("pbkdf2_sha256$600000$salt$hash", "is not an argon2 hash: only argon2 hashes"),
+        ("$argon2id$garbage", "is not a readable argon2 hash"),
+        ("$argon2x$v=19$m=65536,t=3,p=4$" + SALT + "$" + DIGEST, "is not a readable argon2 hash"),
+        (argon2("t=3,m=65536,p=4"), "is not a readable argon2 hash"),
+        (argon2("m=1_000,t=3,p=4"), "is not a readable argon2 hash"),
+        (argon2("m= 1000,t=3,p=4"), "is not a readable argon2 hash"),
+        (argon2("m=-5,t=3,p=4"), "is not a readable argon2 hash"),
+        (argon2("m=65536,t=0,p=4"), "is not a readable argon2 hash"),
+        (argon2("m=8,t=3,p=4"), "is not a readable argon2 hash"),
+        (argon2("m=65536,t=3,p=4", version="v=99$"), "is not a readable argon2 hash"),
+        ("$argon2id$v=19$m=65536,t=3,p=4$x$y", "is not a readable argon2 hash"),
+        ("$argon2id$v=19$m=65536,t=3,p=4$c2Fs!HNhbHQ$" + DIGEST, "is not a readable argon2 hash"),
+    ],
+)
 def test_unreadable_or_foreign_hashes_are_refused_clearly(users, value, expected):
     message = _error(value)
     assert f'users[1] "bob": hashed_password {expected}' in message
@@ -111,10 +120,9 @@ def test_unreadable_or_foreign_hashes_are_refused_clearly(users, value, expected
 
 def test_recovery_codes_are_bounded_the_same_way(users):
     message = _error(argon2("m=65536,t=11,p=1"), field="code_hash")
-    assert (f'recovery_codes[0] (user "bob"): code_hash uses argon2 parameters m=65536, t=11, p=1 {LIMIT}'
-            in message)
+    assert f'recovery_codes[0] (user "bob"): code_hash uses argon2 parameters m=65536, t=11, p=1 {LIMIT}' in message
     assert "the user makes new codes on the Security page" in message
-    assert 'code_hash is not a readable argon2 hash' in _error("$argon2id$v=19$m=8,t=1,p=1$x$y", field="code_hash")
+    assert "code_hash is not a readable argon2 hash" in _error("$argon2id$v=19$m=8,t=1,p=1$x$y", field="code_hash")
 
 
 def test_the_hashes_this_app_writes_pass_its_own_bounds(users):
@@ -138,8 +146,9 @@ def _bob_gone(users):
 
 def test_import_refuses_the_file_naming_the_user_and_stores_nothing(app, api, users):
     doc = _bob_gone(users)
-    response = api.post("/api/backups/import", data={"file": (io.BytesIO(encode(doc)), "old.json")},
-                        content_type="multipart/form-data")
+    response = api.post(
+        "/api/backups/import", data={"file": (io.BytesIO(encode(doc)), "old.json")}, content_type="multipart/form-data"
+    )
     assert response.status_code == 422
     assert BOB_REFUSED in response.get_json()["error"]
     assert backup_files(app) == []
@@ -186,11 +195,16 @@ def test_a_1x_file_with_a_costly_password_hash_is_refused_naming_the_user(app, a
     def costly_guest(data):
         data["users"][1]["hashed_password"] = argon2("m=1048576,t=2,p=1")
 
-    response = api.post("/api/backups/import", data={"file": (io.BytesIO(_legacy_with(costly_guest)), "v1.json")},
-                        content_type="multipart/form-data")
+    response = api.post(
+        "/api/backups/import",
+        data={"file": (io.BytesIO(_legacy_with(costly_guest)), "v1.json")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 422
-    assert (f'users[1] "guest": hashed_password uses argon2 parameters m=1048576, t=2, p=1 {LIMIT}'
-            in response.get_json()["error"])
+    assert (
+        f'users[1] "guest": hashed_password uses argon2 parameters m=1048576, t=2, p=1 {LIMIT}'
+        in response.get_json()["error"]
+    )
     assert backup_files(app) == []
 
 
@@ -200,8 +214,9 @@ def test_a_1x_file_with_a_costly_recovery_code_is_refused_naming_its_user(users)
 
     with pytest.raises(BackupError) as caught:
         validate_document(_legacy_with(costly_code))
-    assert any(f'(user "admin"): code_hash uses argon2 parameters m=19456, t=2, p=16 {LIMIT}' in e
-               for e in caught.value.errors)
+    assert any(
+        f'(user "admin"): code_hash uses argon2 parameters m=19456, t=2, p=16 {LIMIT}' in e for e in caught.value.errors
+    )
 
 
 def test_the_1x_file_as_shipped_still_imports_and_its_passwords_verify(app, users):

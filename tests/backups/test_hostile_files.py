@@ -19,6 +19,7 @@ def _tampered(mutate, sign=True):
         mutate(doc)
         recount(doc)
         return encode(doc) if sign else json.dumps({**doc, "checksum": {"algorithm": "sha256", "value": "0" * 64}})
+
     return make
 
 
@@ -48,39 +49,68 @@ HOSTILE = {
     "truncated": (lambda doc: encode(doc)[:5000], 400, "the file looks truncated"),
     "invalid UTF-8": (lambda doc: encode(doc).replace(b"Fast disk", b"Fast \xff\xfeisk"), 400, "is not UTF-8 text"),
     "10,000-level nesting": (_raw(b'{"a":' + b"[" * 10000 + b"]" * 10000 + b"}"), 400, "nested too deeply"),
-    "wrong format": (_tampered(lambda d: d.update(format="camera-export")), 422,
-                     "format is 'camera-export'; a VibeNVR backup has \"format\": \"vibenvr-backup\""),
-    "a future schema_version": (_tampered(lambda d: d.update(schema_version=3)), 422,
-                                "schema_version is 3, newer than the 2"),
+    "wrong format": (
+        _tampered(lambda d: d.update(format="camera-export")),
+        422,
+        'format is \'camera-export\'; a VibeNVR backup has "format": "vibenvr-backup"',
+    ),
+    "a future schema_version": (
+        _tampered(lambda d: d.update(schema_version=3)),
+        422,
+        "schema_version is 3, newer than the 2",
+    ),
     "a checksum mismatch": (_checksum_mismatch, 422, "checksum does not match the contents"),
     "a missing section": (_tampered(lambda d: d.pop("groups")), 422, "groups: the section is missing"),
-    "wrong types": (_tampered(_set_camera(framerate="fast")), 422,
-                    'cameras[0] "Garage 🚗": framerate must be a whole number'),
-    "duplicate ids": (_tampered(lambda d: d["cameras"][1].update(id=d["cameras"][0]["id"])), 422,
-                      'cameras[1] "Nursery": id 1 is already used by cameras[0] "Garage 🚗"'),
-    "duplicate usernames": (_tampered(lambda d: d["users"][2].update(username="alice")), 422,
-                            'users[2] "alice": username "alice" is already used by users[1] "alice"'),
+    "wrong types": (
+        _tampered(_set_camera(framerate="fast")),
+        422,
+        'cameras[0] "Garage 🚗": framerate must be a whole number',
+    ),
+    "duplicate ids": (
+        _tampered(lambda d: d["cameras"][1].update(id=d["cameras"][0]["id"])),
+        422,
+        'cameras[1] "Nursery": id 1 is already used by cameras[0] "Garage 🚗"',
+    ),
+    "duplicate usernames": (
+        _tampered(lambda d: d["users"][2].update(username="alice")),
+        422,
+        'users[2] "alice": username "alice" is already used by users[1] "alice"',
+    ),
     "an association to a missing camera": (
-        _tampered(lambda d: d["associations"].append({"camera_id": 999, "group_id": 1})), 422,
-        "camera_id 999 refers to a camera that is not in the backup"),
+        _tampered(lambda d: d["associations"].append({"camera_id": 999, "group_id": 1})),
+        422,
+        "camera_id 999 refers to a camera that is not in the backup",
+    ),
     "a token owned by a missing user": (
-        _tampered(lambda d: d["api_tokens"][1].update(username="ghost")), 422,
-        'api_tokens[1] "ci": username "ghost" is not a user in the backup'),
+        _tampered(lambda d: d["api_tokens"][1].update(username="ghost")),
+        422,
+        'api_tokens[1] "ci": username "ghost" is not a user in the backup',
+    ),
     "a storage path with ..": (
-        _tampered(lambda d: d["storage_profiles"][0].update(path="/recordings/../etc")), 422,
-        "storage_profiles[0] \"Fast disk\": path must not contain '..'"),
+        _tampered(lambda d: d["storage_profiles"][0].update(path="/recordings/../etc")),
+        422,
+        "storage_profiles[0] \"Fast disk\": path must not contain '..'",
+    ),
     "a polygon out of range": (
-        _tampered(_set_camera(privacy_masks=[[[0.1, 0.1], [1.5, 0.2], [0.3, 0.4]]])), 422,
-        'cameras[0] "Garage 🚗": privacy_masks[0][1] has 1.5, coordinates must be between 0 and 1'),
+        _tampered(_set_camera(privacy_masks=[[[0.1, 0.1], [1.5, 0.2], [0.3, 0.4]]])),
+        422,
+        'cameras[0] "Garage 🚗": privacy_masks[0][1] has 1.5, coordinates must be between 0 and 1',
+    ),
     "a polygon with two points": (
-        _tampered(_set_camera(motion_zones=[[[0.1, 0.1], [0.2, 0.2]]])), 422,
-        'cameras[0] "Garage 🚗": motion_zones[0] has 2 points, a polygon needs at least 3'),
+        _tampered(_set_camera(motion_zones=[[[0.1, 0.1], [0.2, 0.2]]])),
+        422,
+        'cameras[0] "Garage 🚗": motion_zones[0] has 2 points, a polygon needs at least 3',
+    ),
     "an overlapping schedule": (
-        _tampered(_set_camera(schedule={"monday": [["20:00", "07:00"]], "tuesday": [["06:00", "09:00"]]})), 422,
-        'cameras[0] "Garage 🚗": schedule.tuesday[0] 06:00–09:00 overlaps schedule.monday[0] 20:00–07:00'),
+        _tampered(_set_camera(schedule={"monday": [["20:00", "07:00"]], "tuesday": [["06:00", "09:00"]]})),
+        422,
+        'cameras[0] "Garage 🚗": schedule.tuesday[0] 06:00–09:00 overlaps schedule.monday[0] 20:00–07:00',
+    ),
     "a non-base32 TOTP secret": (
-        _tampered(lambda d: d["users"][1].update(totp_secret="NOT-BASE32-SECRET!")), 422,
-        'users[1] "alice": totp_secret is not base32'),
+        _tampered(lambda d: d["users"][1].update(totp_secret="NOT-BASE32-SECRET!")),
+        422,
+        'users[1] "alice": totp_secret is not base32',
+    ),
     "no admin": (_tampered(_no_admin), 409, "no active administrator"),
 }
 
@@ -113,8 +143,9 @@ def test_importing_a_hostile_file_is_refused_and_writes_nothing(app, api, config
     make, status, message = HOSTILE[case]
     data = make(configured)
     data = data.encode() if isinstance(data, str) else data
-    response = api.post("/api/backups/import", data={"file": (io.BytesIO(data), "evil.json")},
-                        content_type="multipart/form-data")
+    response = api.post(
+        "/api/backups/import", data={"file": (io.BytesIO(data), "evil.json")}, content_type="multipart/form-data"
+    )
     assert response.status_code == status
     assert message in _error_text(response)
     assert backup_files(app) == []
@@ -122,8 +153,9 @@ def test_importing_a_hostile_file_is_refused_and_writes_nothing(app, api, config
 
 def test_a_file_without_admins_may_be_imported_it_is_only_refused_at_restore(app, api, configured):
     data = HOSTILE["no admin"][0](configured)
-    response = api.post("/api/backups/import", data={"file": (io.BytesIO(data), "viewers.json")},
-                        content_type="multipart/form-data")
+    response = api.post(
+        "/api/backups/import", data={"file": (io.BytesIO(data), "viewers.json")}, content_type="multipart/form-data"
+    )
     assert response.status_code == 201
     name = response.get_json()["name"]
     assert api.post(f"/api/backups/{name}/restore").status_code == 409

@@ -39,8 +39,17 @@ def test_a_1x_file_is_recognised_mapped_and_reported(legacy_bytes):
     valid = validate_document(legacy_bytes, source="old.json")
     assert valid.legacy is True and valid.kind == "imported" and valid.app_version == "VibeNVR 1.0"
     assert valid.created_at.isoformat() == "2025-11-29T23:40:12"
-    assert valid.counts == {"settings": 24, "storage_profiles": 2, "cameras": 2, "groups": 2, "associations": 2,
-                            "users": 2, "api_tokens": 1, "recovery_codes": 1, "trusted_devices": 1}
+    assert valid.counts == {
+        "settings": 24,
+        "storage_profiles": 2,
+        "cameras": 2,
+        "groups": 2,
+        "associations": 2,
+        "users": 2,
+        "api_tokens": 1,
+        "recovery_codes": 1,
+        "trusted_devices": 1,
+    }
     report = "\n".join(valid.report)
     assert report.startswith("VibeNVR 1.0 file from 2025-11-29T23:40:12Z: mapped 9 settings, 2 storage profiles")
     assert "kept 3 setting(s) this version does not use in settings.extra" in report
@@ -64,8 +73,11 @@ def test_camera_fields_masks_and_the_overnight_schedule_are_mapped(legacy_bytes)
     assert "status" not in nursery["extra"] and "last_seen" not in nursery["extra"]
     assert doc["settings"]["smtp_host"] == "mail.example.com" and doc["settings"]["max_storage_gb"] == 500.0
     assert doc["settings"]["backup_auto_frequency_hours"] == 12 and doc["settings"]["backup_auto_enabled"] is True
-    assert doc["settings"]["extra"] == {"opt_ffmpeg_preset": "veryslow", "cleanup_enabled": "true",
-                                        "default_landing_page": "live"}
+    assert doc["settings"]["extra"] == {
+        "opt_ffmpeg_preset": "veryslow",
+        "cleanup_enabled": "true",
+        "default_landing_page": "live",
+    }
     assert [g["id"] for g in doc["groups"]] == [1, 2]
     assert doc["associations"] == [{"camera_id": 3, "group_id": 1}, {"camera_id": 7, "group_id": 2}]
 
@@ -97,8 +109,7 @@ def test_legacy_files_need_no_checksum_but_are_still_fully_checked():
     data["cameras"][0]["rtsp_url"] = "ftp://camera.lan/stream"
     with pytest.raises(BackupError) as caught:
         validate_document(json.dumps(data))
-    assert caught.value.errors == ['cameras[0] "Garage": rtsp_url must start with rtsp://, rtsps://, http://, '
-                                   'https://']
+    assert caught.value.errors == ['cameras[0] "Garage": rtsp_url must start with rtsp://, rtsps://, http://, https://']
 
 
 def test_an_unreadable_legacy_timestamp_is_refused():
@@ -137,13 +148,18 @@ def test_a_mask_string_nested_far_deeper_than_a_polygon_is_refused_naming_the_ca
         validate_document(json.dumps(data))
     assert caught.value.status == 422
     assert 'cameras[0] "Garage": privacy_masks is nested more than 64 levels deep' in caught.value.errors[0]
-    response = api.post("/api/backups/import", data={"file": (io.BytesIO(json.dumps(data).encode()), "old.json")},
-                        content_type="multipart/form-data")
+    response = api.post(
+        "/api/backups/import",
+        data={"file": (io.BytesIO(json.dumps(data).encode()), "old.json")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 422 and "nested" in response.get_json()["error"]
     assert backup_files(app) == []
 
 
-@pytest.mark.parametrize("value", ['[{"points": [[NaN, 0], [1, 1], [0, 1]]}]', '[{"points": [[1e400, 0], [1, 1], [0, 1]]}]'])
+@pytest.mark.parametrize(
+    "value", ['[{"points": [[NaN, 0], [1, 1], [0, 1]]}]', '[{"points": [[1e400, 0], [1, 1], [0, 1]]}]']
+)
 def test_a_mask_string_with_a_non_finite_number_is_dropped_with_a_report(value):
     data = _legacy()
     data["cameras"][0]["privacy_masks"] = value
@@ -153,8 +169,11 @@ def test_a_mask_string_with_a_non_finite_number_is_dropped_with_a_report(value):
 
 
 def test_legacy_files_can_be_imported_and_restored_through_the_api(app, api, legacy_bytes):
-    response = api.post("/api/backups/import", data={"file": (io.BytesIO(legacy_bytes), "vibenvr_1x.json")},
-                        content_type="multipart/form-data")
+    response = api.post(
+        "/api/backups/import",
+        data={"file": (io.BytesIO(legacy_bytes), "vibenvr_1x.json")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 201
     name = response.get_json()["name"]
     assert (app.config["BACKUP_DIR"] / name).read_bytes() == legacy_bytes
@@ -170,7 +189,6 @@ def test_cli_verify_prints_the_report(runner, app, tmp_path):
     assert "  - dropped the section federated_nodes" in result.output
 
 
-
 def _rfc6238_code(secret, moment):
     """The 6-digit TOTP code of ``secret`` at ``moment`` (naive UTC), computed by hand per RFC 6238."""
     import base64
@@ -181,7 +199,7 @@ def _rfc6238_code(secret, moment):
     counter = int(moment.replace(tzinfo=dt.UTC).timestamp()) // 30
     digest = hmac.new(base64.b32decode(secret), struct.pack(">Q", counter), hashlib.sha1).digest()
     offset = digest[-1] & 0x0F
-    return f"{(struct.unpack('>I', digest[offset:offset + 4])[0] & 0x7FFFFFFF) % 1_000_000:06d}"
+    return f"{(struct.unpack('>I', digest[offset : offset + 4])[0] & 0x7FFFFFFF) % 1_000_000:06d}"
 
 
 def test_an_80_bit_totp_secret_from_an_authenticator_app_still_signs_in(ctx, legacy_bytes):

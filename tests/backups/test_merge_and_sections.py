@@ -65,14 +65,24 @@ def test_merge_applies_only_the_settings_the_file_holds(ctx):
 def test_merge_upserts_tokens_by_hash(other_site):
     make_user("dave", role="admin")
     doc = export_document()
-    doc["api_tokens"] = [{"id": 9, "name": "renamed", "username": "dave", "token_hash": "ab" * 32,
-                          "created_at": "2026-01-01T00:00:00Z", "last_used_at": None, "expires_at": None,
-                          "is_active": True}]
+    doc["api_tokens"] = [
+        {
+            "id": 9,
+            "name": "renamed",
+            "username": "dave",
+            "token_hash": "ab" * 32,
+            "created_at": "2026-01-01T00:00:00Z",
+            "last_used_at": None,
+            "expires_at": None,
+            "is_active": True,
+        }
+    ]
     recount(doc)
     restore_document(validate_document(signed(doc)), mode="merge")
     restore_document(validate_document(signed(doc)), mode="merge")
     assert [(t.name, t.user.username) for t in ApiToken.select().where(ApiToken.token_hash == "ab" * 32)] == [
-        ("renamed", "dave")]
+        ("renamed", "dave")
+    ]
 
 
 def test_merge_refuses_references_it_cannot_satisfy(other_site):
@@ -83,8 +93,9 @@ def test_merge_refuses_references_it_cannot_satisfy(other_site):
 def test_a_partial_replace_refuses_references_to_rows_that_are_not_there(ctx):
     alice = make_user("alice", role="admin")
     doc = export_document()
-    doc["recovery_codes"] = [{"id": 1, "username": "alice", "code_hash": FAKE_ARGON2,
-                              "created_at": "2026-01-01T00:00:00Z"}]
+    doc["recovery_codes"] = [
+        {"id": 1, "username": "alice", "code_hash": FAKE_ARGON2, "created_at": "2026-01-01T00:00:00Z"}
+    ]
     recount(doc)
     valid = validate_document(signed(doc))
     alice.delete_instance()

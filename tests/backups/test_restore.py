@@ -82,8 +82,14 @@ def test_a_failure_in_the_middle_of_a_restore_leaves_the_database_exactly_as_bef
 
 def test_sections_bring_their_dependants_along():
     assert resolve_sections(["settings"]) == ("settings",)
-    assert resolve_sections(["groups"]) == ("groups", "associations", "users", "api_tokens", "recovery_codes",
-                                            "trusted_devices")
+    assert resolve_sections(["groups"]) == (
+        "groups",
+        "associations",
+        "users",
+        "api_tokens",
+        "recovery_codes",
+        "trusted_devices",
+    )
     with pytest.raises(RestoreRefused, match="unknown section"):
         resolve_sections(["cameras", "weather"])
 
@@ -142,7 +148,8 @@ def test_safety_backups_are_pruned_to_five(app, rich, clock):
         service.restore(valid)
         clock.advance(seconds=1)
     assert [e.name for e in service.get_store().list()] == [
-        f"vibe_backup_safety_20261129_2240{s:02d}.json" for s in (6, 5, 4, 3, 2)]
+        f"vibe_backup_safety_20261129_2240{s:02d}.json" for s in (6, 5, 4, 3, 2)
+    ]
 
 
 def test_the_zero_trace_path_writes_no_file(app, rich):

@@ -125,21 +125,33 @@ finite = st.floats(allow_nan=False, allow_infinity=False)
 real_text = st.text(alphabet=st.characters(exclude_categories=("Cs",)))
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | finite | real_text,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(real_text.filter(lambda t: len(t) <= 6), inner,
-                                                                  max_size=4),
-    max_leaves=12)
-spellings = st.sampled_from([
-    {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": False},  # canonical, as stored now
-    {"separators": (",", ":"), "ensure_ascii": False},  # as stored before
-    {"sort_keys": True, "separators": (",", ":")},  # ASCII escapes
-    {},  # spaces
-    {"indent": 1, "sort_keys": True},
-])
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(real_text.filter(lambda t: len(t) <= 6), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+spellings = st.sampled_from(
+    [
+        {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": False},  # canonical, as stored now
+        {"separators": (",", ":"), "ensure_ascii": False},  # as stored before
+        {"sort_keys": True, "separators": (",", ":")},  # ASCII escapes
+        {},  # spaces
+        {"indent": 1, "sort_keys": True},
+    ]
+)
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.one_of(st.none(), st.tuples(json_values, spellings).map(lambda vs: json.dumps(vs[0], **vs[1])),
-                          st.sampled_from(ODD_TEXTS)), max_size=8))
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.tuples(json_values, spellings).map(lambda vs: json.dumps(vs[0], **vs[1])),
+            st.sampled_from(ODD_TEXTS),
+        ),
+        max_size=8,
+    )
+)
 def test_a_json_column_gives_the_reference_text_of_each_parsed_value(texts):
     expected = ["null" if text is None else reference(json.loads(text)) for text in texts]
     assert rowtext.column_texts(CAMERA_EXTRA, texts) == expected
@@ -150,8 +162,11 @@ raw_values = {
     "plain": st.none() | st.booleans() | st.integers() | finite | real_text,
     "owner": st.none() | real_text,
     "bool": st.none() | st.booleans() | st.integers(0, 1),
-    "float": st.none() | finite | st.integers(-10**6, 10**6),
-    "time": st.none() | sqlite_times | st.datetimes() | st.sampled_from(["2026-11-29 22:40:00.5", "2026-11-29T22:40:00"]),
+    "float": st.none() | finite | st.integers(-(10**6), 10**6),
+    "time": st.none()
+    | sqlite_times
+    | st.datetimes()
+    | st.sampled_from(["2026-11-29 22:40:00.5", "2026-11-29T22:40:00"]),
     "json": st.none() | st.tuples(json_values, spellings).map(lambda vs: json.dumps(vs[0], **vs[1])),
 }
 
@@ -168,7 +183,10 @@ def test_row_texts_are_the_reference_text_of_each_item_for_every_table(data):
 
 def test_json_columns_are_stored_in_canonical_form(ctx):
     field = JSONField()
-    assert field.db_value({"b": [1.5, None], "a": "é", "c": {"z": 1, "y": 2}}) == '{"a":"é","b":[1.5,null],"c":{"y":2,"z":1}}'
+    assert (
+        field.db_value({"b": [1.5, None], "a": "é", "c": {"z": 1, "y": 2}})
+        == '{"a":"é","b":[1.5,null],"c":{"y":2,"z":1}}'
+    )
     camera = build_rich_config()["garage"]
     stored = db.execute_sql(f'SELECT "schedule" FROM "camera" WHERE "id" = {camera.id:d}').fetchone()[0]  # noqa: S608
     assert stored == reference(Camera.get_by_id(camera.id).schedule)

@@ -45,14 +45,21 @@ def test_names_follow_the_spec_in_utc(files):
     entry = files.write_bytes(b"{}", "manual")
     assert entry.name == "vibe_backup_manual_20261129_224000.json"
     assert entry.kind == "manual" and entry.created_at == T0 and entry.size_bytes == 2
-    assert entry.to_dict() == {"name": entry.name, "kind": "manual", "created_at": "2026-11-29T22:40:00Z",
-                               "size_bytes": 2}
+    assert entry.to_dict() == {
+        "name": entry.name,
+        "kind": "manual",
+        "created_at": "2026-11-29T22:40:00Z",
+        "size_bytes": 2,
+    }
 
 
 def test_two_backups_in_the_same_second_get_distinct_names(files):
     names = [files.write_bytes(f'{{"n": {i}}}'.encode(), "auto").name for i in range(3)]
-    assert names == ["vibe_backup_auto_20261129_224000.json", "vibe_backup_auto_20261129_224000_2.json",
-                     "vibe_backup_auto_20261129_224000_3.json"]
+    assert names == [
+        "vibe_backup_auto_20261129_224000.json",
+        "vibe_backup_auto_20261129_224000_2.json",
+        "vibe_backup_auto_20261129_224000_3.json",
+    ]
     assert [e.name for e in files.list()] == list(reversed(names))
     assert (files.folder / names[0]).read_bytes() == b'{"n": 0}'
 
@@ -75,8 +82,11 @@ def test_listing_is_newest_first_by_the_time_in_the_name_not_the_mtime(folder, f
     _place(folder, "vibe_backup_auto_20261129_224000.json", mtime=1_000_000_000)
     _place(folder, "vibenvr_auto_backup_20250601_120000.json", mtime=1_500_000_000)
     names = [e.name for e in files.list()]
-    assert names == ["vibe_backup_auto_20261129_224000.json", "vibenvr_auto_backup_20250601_120000.json",
-                     old_name_new_mtime]
+    assert names == [
+        "vibe_backup_auto_20261129_224000.json",
+        "vibenvr_auto_backup_20250601_120000.json",
+        old_name_new_mtime,
+    ]
 
 
 def test_backups_of_the_same_second_list_by_mtime_newest_first(folder, files):
@@ -85,8 +95,12 @@ def test_backups_of_the_same_second_list_by_mtime_newest_first(folder, files):
     _place(folder, f"vibe_backup_imported_{second}.json", mtime=1_800_000_000.5)  # uploaded just after
     _place(folder, f"vibe_backup_auto_{second}.json", mtime=1_799_999_999)
     _place(folder, "vibe_backup_auto_20261129_223959.json", mtime=1_900_000_000)  # earlier name wins over mtime
-    assert [e.name for e in files.list()] == [f"vibe_backup_imported_{second}.json", f"vibe_backup_manual_{second}.json",
-                                              f"vibe_backup_auto_{second}.json", "vibe_backup_auto_20261129_223959.json"]
+    assert [e.name for e in files.list()] == [
+        f"vibe_backup_imported_{second}.json",
+        f"vibe_backup_manual_{second}.json",
+        f"vibe_backup_auto_{second}.json",
+        "vibe_backup_auto_20261129_223959.json",
+    ]
 
 
 def test_listing_reads_names_and_sizes_only(folder, files):
@@ -116,11 +130,25 @@ def test_an_empty_or_missing_folder_lists_nothing(folder, files):
     assert files.list() == []
 
 
-@pytest.mark.parametrize("name", [
-    "../secret_key.json", "..json", "a/../../b.json", "/etc/passwd.json", "backup.JSON.txt", ".hidden.json",
-    "spaces in name.json", "new\nline.json", "nul\x00.json", "x" * 210 + ".json", "", "noext", "é.json",
-    "back\\slash.json",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../secret_key.json",
+        "..json",
+        "a/../../b.json",
+        "/etc/passwd.json",
+        "backup.JSON.txt",
+        ".hidden.json",
+        "spaces in name.json",
+        "new\nline.json",
+        "nul\x00.json",
+        "x" * 210 + ".json",
+        "",
+        "noext",
+        "é.json",
+        "back\\slash.json",
+    ],
+)
 def test_odd_names_are_refused(files, name):
     with pytest.raises(InvalidBackupName):
         files.path_for(name)
@@ -174,8 +202,12 @@ def _fill(folder):
     """Twelve automatic backups a day apart, with mtimes in reverse, and every other kind, all older."""
     for day in range(1, 13):
         _place(folder, f"vibe_backup_auto_202611{day:02d}_000000.json", mtime=2_000_000_000 - day * 1000)
-    others = ["vibe_backup_manual_20200101_000000.json", "vibe_backup_imported_20200101_000000.json",
-              "vibe_backup_safety_20200101_000000.json", "my-own-copy.json"]
+    others = [
+        "vibe_backup_manual_20200101_000000.json",
+        "vibe_backup_imported_20200101_000000.json",
+        "vibe_backup_safety_20200101_000000.json",
+        "my-own-copy.json",
+    ]
     for name in others:
         _place(folder, name, mtime=1_000_000)
     _place(folder, "vibenvr_auto_backup_20200101_000000.json")
@@ -185,8 +217,11 @@ def _fill(folder):
 def test_retention_keeps_the_newest_automatic_backups_by_the_time_in_the_name(folder, files):
     others = _fill(folder)
     deleted = files.apply_retention(10)
-    assert deleted == ["vibe_backup_auto_20261102_000000.json", "vibe_backup_auto_20261101_000000.json",
-                       "vibenvr_auto_backup_20200101_000000.json"]
+    assert deleted == [
+        "vibe_backup_auto_20261102_000000.json",
+        "vibe_backup_auto_20261101_000000.json",
+        "vibenvr_auto_backup_20200101_000000.json",
+    ]
     left = {e.name for e in files.list()}
     assert set(others) <= left
     assert {f"vibe_backup_auto_202611{day:02d}_000000.json" for day in range(3, 13)} <= left
@@ -279,4 +314,5 @@ def test_a_full_disk_during_an_automatic_backup_deletes_no_old_backup(app, ctx, 
     monkeypatch.undo()
     entry = service.create_backup("auto")
     assert sorted(e.name for e in service.get_store().list() if e.kind == "auto") == sorted(
-        [entry.name, "vibe_backup_auto_20261105_000000.json"])
+        [entry.name, "vibe_backup_auto_20261105_000000.json"]
+    )

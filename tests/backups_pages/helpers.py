@@ -11,8 +11,12 @@ HTMX = {"HX-Request": "true"}
 
 
 def upload(client, data, filename="backup.json", htmx=True):
-    return client.post("/settings/backups/import", data={"file": (io.BytesIO(data), filename)},
-                       content_type="multipart/form-data", headers=HTMX if htmx else {})
+    return client.post(
+        "/settings/backups/import",
+        data={"file": (io.BytesIO(data), filename)},
+        content_type="multipart/form-data",
+        headers=HTMX if htmx else {},
+    )
 
 
 def document_bytes(app, **changes):

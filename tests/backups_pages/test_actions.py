@@ -63,8 +63,9 @@ def test_download_is_an_attachment_with_the_exact_bytes(admin_client, app, backu
     assert response.data == (app.config["BACKUP_DIR"] / entry.name).read_bytes()
 
 
-@pytest.mark.parametrize("name, status", [("nope.json", 404), ("a..json", 400), ("secret_key", 400),
-                                          ("link.json", 400)])
+@pytest.mark.parametrize(
+    "name, status", [("nope.json", 404), ("a..json", 400), ("secret_key", 400), ("link.json", 400)]
+)
 @pytest.mark.parametrize("action", ["download", "restore", "delete"])
 def test_bad_or_unknown_names(admin_client, app, name, status, action):
     private = app.config["DATA_DIR"] / "private.txt"
@@ -84,7 +85,10 @@ def test_delete_asks_in_a_dialog_for_htmx(admin_client, backup):
     response = admin_client.get(f"/settings/backups/{entry.name}/delete", headers=HTMX)
     html = response.text
     assert response.status_code == 200 and "HX-Request" in response.headers["Vary"]
-    assert html.lstrip().startswith('<dialog class="modal backup-dialog" id="backup-dialog"') and "data-show-on-load" in html
+    assert (
+        html.lstrip().startswith('<dialog class="modal backup-dialog" id="backup-dialog"')
+        and "data-show-on-load" in html
+    )
     assert f'hx-post="/settings/backups/{entry.name}/delete"' in html and "Delete backup" in html
     assert "data-close-dialog autofocus" in html
 
@@ -118,7 +122,9 @@ def test_delete_keeps_the_page_and_filter_of_the_list(admin_client, store):
     victim = "vibe_backup_auto_20261129_100000.json"
     dialog = admin_client.get(f"/settings/backups/{victim}/delete?page=2&kind=auto", headers=HTMX).text
     assert '<input type="hidden" name="page" value="2">' in dialog and 'name="kind" value="auto"' in dialog
-    html = admin_client.post(f"/settings/backups/{victim}/delete", data={"page": "2", "kind": "auto"}, headers=HTMX).text
+    html = admin_client.post(
+        f"/settings/backups/{victim}/delete", data={"page": "2", "kind": "auto"}, headers=HTMX
+    ).text
     assert "Page 2 of 2" in html and len(listed(html)) == 9
 
 

@@ -29,7 +29,10 @@ def test_a_good_file_becomes_an_imported_backup_on_top(admin_client, app, clock)
     assert response.headers["HX-Retarget"] == "#backup-list" and response.headers["HX-Reswap"] == "outerHTML"
     assert listed(html) == [IMPORTED] and f'<tr class="row-new" data-backup="{IMPORTED}">' in html
     assert f"Imported “laptop.json” as {IMPORTED}" in html and "Nothing was restored" in html
-    assert '<section id="import-panel" class="card import-card" aria-labelledby="import-title" hx-swap-oob="outerHTML">' in html
+    assert (
+        '<section id="import-panel" class="card import-card" aria-labelledby="import-title" hx-swap-oob="outerHTML">'
+        in html
+    )
     assert (app.config["BACKUP_DIR"] / IMPORTED).read_bytes() == data  # stored unchanged
 
 
@@ -46,21 +49,26 @@ def test_a_file_with_problems_lists_every_one_and_saves_nothing(admin_client, ap
     html = html_lib.unescape(response.text)
     assert response.status_code == 422 and is_full_page(html) is not htmx
     assert "“broken.json” was not imported: 5 problems. Nothing was saved." in html
-    for problem in ('cameras[0] "Garage": rtsp_url must start with rtsp://',
-                    'cameras[0] "Garage": privacy_masks[0] has 2 points, a polygon needs at least 3',
-                    "associations[0]: camera_id 999 refers to a camera that is not in the backup",
-                    "associations[0]: group_id 998 refers to a group that is not in the backup"):
+    for problem in (
+        'cameras[0] "Garage": rtsp_url must start with rtsp://',
+        'cameras[0] "Garage": privacy_masks[0] has 2 points, a polygon needs at least 3',
+        "associations[0]: camera_id 999 refers to a camera that is not in the backup",
+        "associations[0]: group_id 998 refers to a group that is not in the backup",
+    ):
         assert problem in html
     assert 'aria-invalid="true"' in html and 'aria-describedby="h-file e-file"' in html
     assert files(app) == []
 
 
-@pytest.mark.parametrize("data, message, status", [
-    (b"hello", "broken.json is not valid JSON", 400),
-    (b"", "broken.json is empty", 400),
-    (b"[1, 2]", "broken.json holds an array; a backup is a JSON object", 400),
-    (b'{"format": "vibenvr-backup", "schema_version": 3}', "schema_version is 3, newer than the 2", 422),
-])
+@pytest.mark.parametrize(
+    "data, message, status",
+    [
+        (b"hello", "broken.json is not valid JSON", 400),
+        (b"", "broken.json is empty", 400),
+        (b"[1, 2]", "broken.json holds an array; a backup is a JSON object", 400),
+        (b'{"format": "vibenvr-backup", "schema_version": 3}', "schema_version is 3, newer than the 2", 422),
+    ],
+)
 def test_files_that_are_not_backups_are_refused_with_the_reason(admin_client, app, clock, data, message, status):
     response = upload(admin_client, data, "broken.json")
     assert response.status_code == status and message in html_lib.unescape(response.text)

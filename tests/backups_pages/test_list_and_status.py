@@ -55,12 +55,20 @@ def test_newest_first_with_kind_badge_local_time_and_size(admin_client, app, sto
 
     html = admin_client.get("/settings/backups").text
     assert listed(html) == [
-        "vibe_backup_auto_20261129_194000.json", "vibe_backup_manual_20261129_184000.json",
-        "vibe_backup_imported_20261129_174000.json", "vibe_backup_safety_20261127_194000.json",
-        "vibenvr_auto_backup_20261101_080000.json", "before-upgrade.json",
+        "vibe_backup_auto_20261129_194000.json",
+        "vibe_backup_manual_20261129_184000.json",
+        "vibe_backup_imported_20261129_174000.json",
+        "vibe_backup_safety_20261127_194000.json",
+        "vibenvr_auto_backup_20261101_080000.json",
+        "before-upgrade.json",
     ]
-    for badge, label in (("blue", "Automatic"), ("green", "Manual"), ("purple", "Imported"), ("amber", "Safety"),
-                         ("grey", "Other")):
+    for badge, label in (
+        ("blue", "Automatic"),
+        ("green", "Manual"),
+        ("purple", "Imported"),
+        ("amber", "Safety"),
+        ("grey", "Other"),
+    ):
         assert f'<span class="badge badge-{badge}">{label}</span>' in html
     assert html.count(">Automatic</span>") == 2  # the legacy automatic name counts as automatic
     assert "Times are in Europe/Berlin." in html
@@ -119,9 +127,12 @@ def test_status_shows_the_settings_while_nothing_has_run(admin_client):
 def test_status_shows_last_success_last_failure_and_next_run(admin_client, app, clock):
     app.config["SCHEDULER_ENABLED"] = True
     update_settings({"backup_auto_enabled": True, "backup_auto_frequency_hours": 1})
-    record(app.config["DATA_DIR"], last_success={"name": "vibe_backup_auto_20261129_194000.json", "at": "2026-11-29T19:40:00Z"},
-           last_failure={"at": "2026-11-29T21:40:00Z", "reason": "Could not write a backup: the disk is full"},
-           next_run="2026-11-30T20:40:00Z")
+    record(
+        app.config["DATA_DIR"],
+        last_success={"name": "vibe_backup_auto_20261129_194000.json", "at": "2026-11-29T19:40:00Z"},
+        last_failure={"at": "2026-11-29T21:40:00Z", "reason": "Could not write a backup: the disk is full"},
+        next_run="2026-11-30T20:40:00Z",
+    )
     html = status_html(admin_client)
     assert '<span class="badge badge-green">On</span>' in html and "Every hour" in html
     assert "2026-11-29 19:40" in html and "3 hours ago" in html and "vibe_backup_auto_20261129_194000.json" in html
@@ -131,10 +142,13 @@ def test_status_shows_last_success_last_failure_and_next_run(admin_client, app, 
     assert "No automatic run has happened yet." not in html
 
 
-@pytest.mark.parametrize("scheduler, expected", [
-    (False, "the scheduler is switched off in this server (VIBENVR_SCHEDULER=off)"),
-    (True, "Being planned; shown here in a moment"),
-])
+@pytest.mark.parametrize(
+    "scheduler, expected",
+    [
+        (False, "the scheduler is switched off in this server (VIBENVR_SCHEDULER=off)"),
+        (True, "Being planned; shown here in a moment"),
+    ],
+)
 def test_next_run_when_none_is_recorded(admin_client, app, scheduler, expected):
     app.config["SCHEDULER_ENABLED"] = scheduler
     update_settings({"backup_auto_enabled": True})
@@ -173,11 +187,18 @@ def test_global_settings_help_says_what_is_kept_and_where(admin_client, app):
     assert "Saving takes effect at once" in html
 
 
-@pytest.mark.parametrize("delta, expected", [
-    (dt.timedelta(seconds=10), "just now"), (dt.timedelta(hours=3), "3 hours ago"), (dt.timedelta(days=44), "44 days ago"),
-    (dt.timedelta(days=61), "2 months ago"), (dt.timedelta(days=400), "1 year ago"), (dt.timedelta(days=2516), "6 years ago"),
-    (-dt.timedelta(days=800), "in 2 years"),
-])
+@pytest.mark.parametrize(
+    "delta, expected",
+    [
+        (dt.timedelta(seconds=10), "just now"),
+        (dt.timedelta(hours=3), "3 hours ago"),
+        (dt.timedelta(days=44), "44 days ago"),
+        (dt.timedelta(days=61), "2 months ago"),
+        (dt.timedelta(days=400), "1 year ago"),
+        (dt.timedelta(days=2516), "6 years ago"),
+        (-dt.timedelta(days=800), "in 2 years"),
+    ],
+)
 def test_relative_times_stay_readable_for_old_backups(delta, expected):
     from vibenvr.templating import relative_time
 

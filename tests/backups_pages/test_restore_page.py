@@ -14,8 +14,11 @@ from conftest import sign_in
 
 def count_row(html, label):
     """(in the backup, now, change) from the confirmation's table."""
-    match = re.search(rf'<th scope="row">{label}</th><td class="num">(\d+)</td><td class="num">(\d+)</td>\s*'
-                      r'<td class="num">(.*?)</td>', html)
+    match = re.search(
+        rf'<th scope="row">{label}</th><td class="num">(\d+)</td><td class="num">(\d+)</td>\s*'
+        r'<td class="num">(.*?)</td>',
+        html,
+    )
     return match and (int(match.group(1)), int(match.group(2)), re.sub(r"<[^>]+>", "", match.group(3)))
 
 
@@ -34,7 +37,11 @@ def test_the_dialog_shows_what_the_backup_holds_next_to_now(admin_client, garage
     response = admin_client.get(f"/settings/backups/{name}/restore", headers=HTMX)
     html = response.text
     assert response.status_code == 200 and "HX-Request" in response.headers["Vary"]
-    assert html.lstrip().startswith("<dialog") and "data-show-on-load" in html and 'aria-labelledby="confirm-title"' in html
+    assert (
+        html.lstrip().startswith("<dialog")
+        and "data-show-on-load" in html
+        and 'aria-labelledby="confirm-title"' in html
+    )
     assert count_row(html, "Cameras") == (1, 0, "+1")
     assert count_row(html, "Users") == (1, 1, "0")
     assert ">Manual</span>" in html and "2026-11-29 22:40" in html and "VibeNVR Config 2.0.0" in html

@@ -33,8 +33,10 @@ def test_unusable_files_are_rows_with_the_reason_and_no_download_or_restore(admi
     assert listed(html) == [NAME, "backup (1).json", "pipe.json"]
     rows = _rows(html)
     named, pipe = rows["backup (1).json"], rows["pipe.json"]
-    assert ("Unusable name — rename to restore, e.g. to backup_1.json (letters, digits, &#39;.&#39;, &#39;_&#39; "
-            "and &#39;-&#39;, ending in .json).") in named
+    assert (
+        "Unusable name — rename to restore, e.g. to backup_1.json (letters, digits, &#39;.&#39;, &#39;_&#39; "
+        "and &#39;-&#39;, ending in .json)."
+    ) in named
     assert "A named pipe (FIFO), not a regular file — never read; remove it from the backup folder." in pipe
     for row in (named, pipe):
         assert '<span class="badge badge-red">Unusable</span>' in row
@@ -50,7 +52,9 @@ def test_a_note_above_the_list_counts_the_unusable_files_and_the_filter_shows_th
     _folder_with_odd_files(app, store)
     html = admin_client.get("/settings/backups").text
     note = re.search(r'<p class="message message-warning unusable-note".*?</p>', html, re.S).group(0)
-    assert "2 files in the\n    backup folder cannot be used" in note and 'href="/settings/backups?kind=unusable"' in note
+    assert (
+        "2 files in the\n    backup folder cannot be used" in note and 'href="/settings/backups?kind=unusable"' in note
+    )
     assert '<option value="unusable" >Unusable (2)</option>' in html
     assert '<option value="other" >Other (2)</option>' not in html  # unusable files are not counted as Other
     only = admin_client.get("/settings/backups?kind=unusable", headers=HTMX).text

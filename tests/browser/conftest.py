@@ -27,7 +27,10 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def live_server(tmp_path):
-    with connected_app(tmp_path / "data") as app, LiveServer(app) as server:  # builders use the test thread's connection
+    with (
+        connected_app(tmp_path / "data") as app,
+        LiveServer(app) as server,
+    ):  # builders use the test thread's connection
         yield server
 
 
@@ -123,8 +126,9 @@ def page(context):
 
 @pytest.fixture
 def phone(browser):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2,
-                                  is_mobile=True, has_touch=True)
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True
+    )
     yield context.new_page()
     context.close()
 

@@ -17,8 +17,9 @@ SIZES = {"desktop": {"width": 1280, "height": 860}, "phone": {"width": 390, "hei
 @pytest.fixture(params=list(SIZES))
 def tab(request, browser):
     phone = request.param == "phone"
-    context = browser.new_context(viewport=SIZES[request.param], is_mobile=phone, has_touch=phone,
-                                  device_scale_factor=2 if phone else 1)
+    context = browser.new_context(
+        viewport=SIZES[request.param], is_mobile=phone, has_touch=phone, device_scale_factor=2 if phone else 1
+    )
     context.set_default_timeout(15000)
     page = context.new_page()
     page.device = request.param
@@ -48,7 +49,9 @@ def test_unusable_files_read_well_and_offer_no_download_or_restore(live_server, 
     for row in (named, pipe):
         expect(row.locator(".badge")).to_have_text("Unusable")
         expect(row.get_by_role("link")).to_have_count(0)
-    expect(page.locator(f"#backup-list tr[data-backup='{good}']").get_by_role("link", name=f"Restore {good}")).to_be_visible()
+    expect(
+        page.locator(f"#backup-list tr[data-backup='{good}']").get_by_role("link", name=f"Restore {good}")
+    ).to_be_visible()
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"the list scrolls sideways on {page.device} by {overflow}px"
     screenshot(page, f"backups-unusable-files-{page.device}")

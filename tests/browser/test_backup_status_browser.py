@@ -23,8 +23,9 @@ SIZES = {"desktop": {"width": 1280, "height": 860}, "phone": {"width": 390, "hei
 @pytest.fixture(params=list(SIZES))
 def tab(request, browser):
     phone = request.param == "phone"
-    context = browser.new_context(viewport=SIZES[request.param], is_mobile=phone, has_touch=phone,
-                                  device_scale_factor=2 if phone else 1)
+    context = browser.new_context(
+        viewport=SIZES[request.param], is_mobile=phone, has_touch=phone, device_scale_factor=2 if phone else 1
+    )
     context.set_default_timeout(15000)
     page = context.new_page()
     page.device = request.param
@@ -61,8 +62,10 @@ def test_a_damaged_automatic_backup_is_marked_in_the_list_and_the_status(live_se
     garage = make_camera(name="Garage")
     make_user("viewer", role="viewer", allowed_camera_ids=[garage.id])
     table = User._meta.table_name
-    db.execute_sql(f'UPDATE "{table}" SET allowed_camera_ids = {db.param} WHERE username = {db.param}',  # noqa: S608
-                   (json.dumps([garage.id, 999]), "viewer"))
+    db.execute_sql(
+        f'UPDATE "{table}" SET allowed_camera_ids = {db.param} WHERE username = {db.param}',  # noqa: S608
+        (json.dumps([garage.id, 999]), "viewer"),
+    )
     with app.app_context():
         update_settings({"backup_auto_enabled": True})
     worker = threading.Thread(target=AutoBackups(app).tick)  # one run, with its own connection, as the thread runs it

@@ -28,8 +28,13 @@ SIZES = {"desktop": {"width": 1280, "height": 860}, "phone": {"width": 390, "hei
 def tab(request, browser):
     """A page at desktop or at phone size, able to download files."""
     phone = request.param == "phone"
-    context = browser.new_context(viewport=SIZES[request.param], accept_downloads=True, is_mobile=phone,
-                                  has_touch=phone, device_scale_factor=2 if phone else 1)
+    context = browser.new_context(
+        viewport=SIZES[request.param],
+        accept_downloads=True,
+        is_mobile=phone,
+        has_touch=phone,
+        device_scale_factor=2 if phone else 1,
+    )
     context.set_default_timeout(15000)
     page = context.new_page()
     page.device = request.param
@@ -97,7 +102,9 @@ def test_back_up_download_import_restore_and_delete(live_server, tab):
     assert Path(download.value.path()).read_bytes() == on_disk
 
     # Import a good file: a new Imported row on top.
-    page.set_input_files("#f-file", files=[{"name": "from-laptop.json", "mimeType": "application/json", "buffer": on_disk}])
+    page.set_input_files(
+        "#f-file", files=[{"name": "from-laptop.json", "mimeType": "application/json", "buffer": on_disk}]
+    )
     page.get_by_role("button", name="Import file").click()
     expect(page.locator("#messages")).to_contain_text("Imported “from-laptop.json”")
     expect(rows(page)).to_have_count(2)
@@ -106,8 +113,9 @@ def test_back_up_download_import_restore_and_delete(live_server, tab):
 
     # Import a broken file: every problem listed inline, nothing saved.
     before = files_in(live_server)
-    page.set_input_files("#f-file", files=[{"name": "broken.json", "mimeType": "application/json",
-                                            "buffer": broken_document()}])
+    page.set_input_files(
+        "#f-file", files=[{"name": "broken.json", "mimeType": "application/json", "buffer": broken_document()}]
+    )
     page.get_by_role("button", name="Import file").click()
     errors = page.locator("#import-panel .import-errors li")
     expect(page.locator("#import-panel")).to_contain_text("“broken.json” was not imported")
@@ -186,8 +194,9 @@ def test_failures_status_and_access(live_server, page, monkeypatch):
     # A file over the limit is refused in the browser, before any upload.
     live_server.app.config["MAX_UPLOAD_MB"] = 1
     page.reload()
-    page.set_input_files("#f-file", files=[{"name": "huge.json", "mimeType": "application/json",
-                                            "buffer": b" " * (1024 * 1024 + 1)}])
+    page.set_input_files(
+        "#f-file", files=[{"name": "huge.json", "mimeType": "application/json", "buffer": b" " * (1024 * 1024 + 1)}]
+    )
     page.get_by_role("button", name="Import file").click()
     expect(page.locator("#import-panel")).to_contain_text("larger than the upload limit of 1 MB")
     expect(page.locator("#f-file")).to_be_focused()

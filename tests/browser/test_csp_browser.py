@@ -39,8 +39,16 @@ def seed(app):
         backup = create_backup("manual").name
     from vibenvr.models import ApiToken
 
-    return {"camera_id": camera.id, "item_id": camera.id, "group_id": group.id, "profile_id": profile.id,
-            "user_id": viewer.id, "token_id": ApiToken.get().id, "name": backup, "admin": admin}
+    return {
+        "camera_id": camera.id,
+        "item_id": camera.id,
+        "group_id": group.id,
+        "profile_id": profile.id,
+        "user_id": viewer.id,
+        "token_id": ApiToken.get().id,
+        "name": backup,
+        "admin": admin,
+    }
 
 
 def wait_for_problems(context, count, deadline=5.0):
@@ -103,7 +111,8 @@ def test_htmx_swaps_and_the_page_scripts_work_under_the_policy(live_server, cont
     expect(page.locator("#messages")).to_contain_text("saved")
     indicator_hidden = page.evaluate(
         "() => { const e = document.createElement('span'); e.className = 'htmx-indicator'; document.body.append(e);"
-        " return getComputedStyle(e).visibility; }")
+        " return getComputedStyle(e).visibility; }"
+    )
     assert indicator_hidden == "hidden"  # htmx's indicator rule, from app.css instead of an inline <style>
     assert not context.problems.take()
 

@@ -64,14 +64,25 @@ def test_screenshots_of_every_page(live_server, page, phone):
     make_user("admin", role="admin")
     profile = make_profile(name="NAS", path="/mnt/nas/recordings", max_size_gb=500)
     group = make_group(name="Outside", description="Around the house")
-    camera = make_camera(name="Nursery", location="Upstairs", storage_profile_id=profile.id, group_ids=[group.id],
-                         schedule={"monday": [["20:00", "07:00"]], "tuesday": [["08:00", "24:00"]], "sunday": []},
-                         motion_zones=[[[0.5, 0.5], [0.95, 0.5], [0.95, 0.95], [0.5, 0.95]]])
+    camera = make_camera(
+        name="Nursery",
+        location="Upstairs",
+        storage_profile_id=profile.id,
+        group_ids=[group.id],
+        schedule={"monday": [["20:00", "07:00"]], "tuesday": [["08:00", "24:00"]], "sunday": []},
+        motion_zones=[[[0.5, 0.5], [0.95, 0.5], [0.95, 0.95], [0.5, 0.95]]],
+    )
     make_camera(name="Garage", enabled=False, recording_mode="continuous")
     paths = {
-        "cameras": "/cameras", "camera-new": "/cameras/new", "camera-edit": f"/cameras/{camera.id}/edit",
-        "camera-delete": f"/cameras/{camera.id}/delete", "groups": "/groups", "group-edit": f"/groups/{group.id}/edit",
-        "storage": "/storage", "storage-edit": f"/storage/{profile.id}/edit", "settings-global": "/settings/global",
+        "cameras": "/cameras",
+        "camera-new": "/cameras/new",
+        "camera-edit": f"/cameras/{camera.id}/edit",
+        "camera-delete": f"/cameras/{camera.id}/delete",
+        "groups": "/groups",
+        "group-edit": f"/groups/{group.id}/edit",
+        "storage": "/storage",
+        "storage-edit": f"/storage/{profile.id}/edit",
+        "settings-global": "/settings/global",
     }
     for device, tab in (("desktop", page), ("phone", phone)):
         login(tab, live_server, "admin", PASSWORD)

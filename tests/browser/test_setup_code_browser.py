@@ -14,8 +14,9 @@ SIZES = {"desktop": {"width": 1280, "height": 860}, "phone": {"width": 390, "hei
 @pytest.fixture(params=list(SIZES))
 def tab(request, browser):
     phone = request.param == "phone"
-    context = browser.new_context(viewport=SIZES[request.param], is_mobile=phone, has_touch=phone,
-                                  device_scale_factor=2 if phone else 1)
+    context = browser.new_context(
+        viewport=SIZES[request.param], is_mobile=phone, has_touch=phone, device_scale_factor=2 if phone else 1
+    )
     context.set_default_timeout(15000)
     page = context.new_page()
     page.device = request.param

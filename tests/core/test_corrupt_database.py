@@ -38,8 +38,15 @@ KEPT = re.compile(r"The damaged database was kept at (\S+?vibenvr\.db\.corrupt-\
 
 
 def _config(data_dir, **overrides):
-    return {"TESTING": True, "DATA_DIR": data_dir, "SCHEDULER_ENABLED": False, "SECRET_KEY": "test-secret-key",
-            "DATABASE_URL": f"sqlite:///{data_dir / 'vibenvr.db'}", "DATABASE_RECHECK_SECONDS": 0, **overrides}
+    return {
+        "TESTING": True,
+        "DATA_DIR": data_dir,
+        "SCHEDULER_ENABLED": False,
+        "SECRET_KEY": "test-secret-key",
+        "DATABASE_URL": f"sqlite:///{data_dir / 'vibenvr.db'}",
+        "DATABASE_RECHECK_SECONDS": 0,
+        **overrides,
+    }
 
 
 def _app(data_dir, **overrides):
@@ -58,8 +65,7 @@ def installed(tmp_path):
     database = data_dir / "vibenvr.db"
     assert not Path(f"{database}-wal").exists()  # everything is in the main file, which the damage hits
     backup = json.loads((data_dir / "backups" / name).read_bytes())
-    return {"data_dir": data_dir, "database": database, "backup": name, "expected": sections(backup),
-            "token": token}
+    return {"data_dir": data_dir, "database": database, "backup": name, "expected": sections(backup), "token": token}
 
 
 # --- four kinds of damage ----------------------------------------------------------------------------
@@ -79,7 +85,7 @@ def flipped_bytes(path):
     data = bytearray(path.read_bytes())
     page_size = int.from_bytes(data[16:18], "big")
     middle = (len(data) // page_size // 2) * page_size
-    data[middle:middle + 64] = bytes(b ^ 0xFF for b in data[middle:middle + 64])
+    data[middle : middle + 64] = bytes(b ^ 0xFF for b in data[middle : middle + 64])
     path.write_bytes(bytes(data))
 
 
@@ -87,8 +93,10 @@ def camera_table(path):
     """Only the camera table: every page of its b-tree (root page from sqlite_master) overwritten."""
     connection = sqlite3.connect(path)
     try:
-        root, = connection.execute("SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = 'camera'").fetchone()
-        page_size, = connection.execute("PRAGMA page_size").fetchone()
+        (root,) = connection.execute(
+            "SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = 'camera'"
+        ).fetchone()
+        (page_size,) = connection.execute("PRAGMA page_size").fetchone()
         try:
             pages = [row[0] for row in connection.execute("SELECT pageno FROM dbstat WHERE name = 'camera'")]
         except sqlite3.OperationalError:  # an SQLite without the dbstat table: the root page is the b-tree here
@@ -121,11 +129,15 @@ def _assert_exact(data_dir, expected):
 
 
 def _cli(data_dir, *args, env=None):
-    environment = {k: v for k, v in os.environ.items()
-                   if not k.startswith(("FLASK_", "WERKZEUG_", "VIBENVR_")) and k not in ("DATABASE_URL", "TEST_DATABASE_URL")}
+    environment = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("FLASK_", "WERKZEUG_", "VIBENVR_")) and k not in ("DATABASE_URL", "TEST_DATABASE_URL")
+    }
     environment.update(VIBENVR_DATA_DIR=str(data_dir), VIBENVR_SCHEDULER="off", **(env or {}))
-    result = subprocess.run([FLASK, "--app", "app", *args], cwd=ROOT, env=environment, capture_output=True,
-                            text=True, timeout=120)
+    result = subprocess.run(
+        [FLASK, "--app", "app", *args], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120
+    )
     assert "Traceback" not in result.stdout + result.stderr, result.stdout + result.stderr
     return result
 
@@ -211,7 +223,8 @@ def test_a_running_app_serves_again_once_the_terminal_restore_has_rebuilt_the_da
     assert client.get("/api/health").get_json() == {"status": "ok"}
     headers = {"Authorization": f"Bearer {installed['token']}"}
     assert [c["name"] for c in client.get("/api/cameras", headers=headers).get_json()["cameras"]] == [
-        c["name"] for c in installed["expected"]["cameras"]]
+        c["name"] for c in installed["expected"]["cameras"]
+    ]
 
 
 def test_the_scheduler_leaves_a_damaged_database_and_its_wal_alone(installed):
@@ -284,9 +297,18 @@ def test_a_healthy_database_is_never_moved_aside(installed):
     _assert_exact(installed["data_dir"], installed["expected"])
 
 
-@pytest.mark.parametrize("args", [["backup", "create"], ["backup", "prune"], ["backup", "delete", "x.json"],
-                                  ["users", "list"], ["tokens", "create", "alice", "--name", "x"],
-                                  ["sanity", "run"]], ids=" ".join)
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["backup", "create"],
+        ["backup", "prune"],
+        ["backup", "delete", "x.json"],
+        ["users", "list"],
+        ["tokens", "create", "alice", "--name", "x"],
+        ["sanity", "run"],
+    ],
+    ids=" ".join,
+)
 def test_commands_that_need_the_database_say_it_is_damaged_and_what_to_run(installed, args):
     damage(installed, half_truncated)
     app = _app(installed["data_dir"])
@@ -387,14 +409,22 @@ def test_gunicorn_boots_on_a_damaged_database_answers_503_and_serves_after_the_t
     damage(installed, zeroed_header)
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("FLASK_", "WERKZEUG_", "VIBENVR_")) and k not in ("DATABASE_URL", "TEST_DATABASE_URL")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("FLASK_", "WERKZEUG_", "VIBENVR_")) and k not in ("DATABASE_URL", "TEST_DATABASE_URL")
+    }
     env.update(VIBENVR_DATA_DIR=str(installed["data_dir"]), VIBENVR_SCHEDULER="on", PYTHONUNBUFFERED="1")
     log = tmp_path / "gunicorn.log"
     with log.open("w") as out:
-        server = subprocess.Popen([GUNICORN, "--workers", "2", "--bind", f"127.0.0.1:{port}", "--no-control-socket",
-                                   "app:app"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                  start_new_session=True)
+        server = subprocess.Popen(
+            [GUNICORN, "--workers", "2", "--bind", f"127.0.0.1:{port}", "--no-control-socket", "app:app"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         _until(lambda: _get(f"{url}/api/health")[0] == 200, server, log)
         status, body = _get(f"{url}/api/health")

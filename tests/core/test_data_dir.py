@@ -107,12 +107,20 @@ def _not_the_owner(tmp_path):
 
 def test_a_terminal_command_refuses_to_start_when_the_data_folder_cannot_be_made_private(tmp_path):
     data, env = _not_the_owner(tmp_path)
-    done = subprocess.run([SETPRIV, "--bounding-set=-fowner", FLASK, "--app", "app", "backup", "list"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [SETPRIV, "--bounding-set=-fowner", FLASK, "--app", "app", "backup", "list"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 1, done
     assert "Traceback" not in done.stderr
-    assert done.stderr.startswith(f"Error: The data folder {data} has mode 0755, open to other users, and "
-                                  "cannot be made private (0700): it belongs to nobody (uid 65534)"), done.stderr
+    assert done.stderr.startswith(
+        f"Error: The data folder {data} has mode 0755, open to other users, and "
+        "cannot be made private (0700): it belongs to nobody (uid 65534)"
+    ), done.stderr
     assert f"run `chmod 700 {data}`" in done.stderr
     assert stat.S_IMODE(data.stat().st_mode) == 0o755
     assert list(data.iterdir()) == []  # refused before anything was written
@@ -125,9 +133,24 @@ def test_gunicorn_refuses_to_start_when_the_data_folder_cannot_be_made_private(t
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    done = subprocess.run([SETPRIV, "--bounding-set=-fowner", gunicorn, "--workers", "2", "--bind",
-                           f"127.0.0.1:{port}", "--no-control-socket", "app:app"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            SETPRIV,
+            "--bounding-set=-fowner",
+            gunicorn,
+            "--workers",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--no-control-socket",
+            "app:app",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode != 0, done
     log = done.stdout + done.stderr
     assert f"ERROR vibenvr: The data folder {data} has mode 0755" in log, log

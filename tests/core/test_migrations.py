@@ -20,11 +20,21 @@ from builders import make_camera
 from conftest import connected_app
 
 RELEASE_2_0_0 = Path(__file__).parent / "data" / "release_2_0_0.sql"
-TABLES = ["setting", "storage_profile", "camera", "group", "camera_group", "user", "api_token", "recovery_code",
-          "trusted_device"]
+TABLES = [
+    "setting",
+    "storage_profile",
+    "camera",
+    "group",
+    "camera_group",
+    "user",
+    "api_token",
+    "recovery_code",
+    "trusted_device",
+]
 
-pytestmark = pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL")),
-                                reason="the frozen databases of earlier releases are SQLite files")
+pytestmark = pytest.mark.skipif(
+    bool(os.environ.get("TEST_DATABASE_URL")), reason="the frozen databases of earlier releases are SQLite files"
+)
 
 
 def release_data_dir(tmp_path):
@@ -41,8 +51,10 @@ def release_data_dir(tmp_path):
 def table_rows(path):
     con = sqlite3.connect(path)
     try:
-        return {table: sorted(con.execute(f'SELECT * FROM "{table}"').fetchall(), key=repr)  # noqa: S608
-                for table in TABLES}
+        return {
+            table: sorted(con.execute(f'SELECT * FROM "{table}"').fetchall(), key=repr)  # noqa: S608
+            for table in TABLES
+        }
     finally:
         con.close()
 

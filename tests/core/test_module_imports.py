@@ -25,8 +25,9 @@ def module_names():
 
 def import_alone(name):
     """Import one module in a new interpreter; its error output, or None when it imported."""
-    result = subprocess.run([sys.executable, "-c", f"import {name}"], cwd=ROOT, capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", f"import {name}"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     if result.returncode == 0:
         return None
     return (result.stderr.strip().splitlines() or [f"exit status {result.returncode}"])[-1]

@@ -58,12 +58,15 @@ def test_the_encoder_refuses_non_finite_numbers_and_names_where():
     assert strictjson.dumps({"b": 1, "a": "é"}) == '{"a":"é","b":1}'
 
 
-@pytest.mark.parametrize(("value", "message"), [
-    ({"x": float("inf")}, "extra.x is Infinity"),
-    ({"x": {"y": "\ud800"}}, "extra.x.y holds a lone UTF-16 surrogate"),
-    ({1: "a"}, "extra has a key that is not text"),
-    ({"deep": {"a": [[[[]]]]}}, None),
-])
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ({"x": float("inf")}, "extra.x is Infinity"),
+        ({"x": {"y": "\ud800"}}, "extra.x.y holds a lone UTF-16 surrogate"),
+        ({1: "a"}, "extra has a key that is not text"),
+        ({"deep": {"a": [[[[]]]]}}, None),
+    ],
+)
 def test_json_object_fields_obey_the_same_rule_as_parsed_bodies(value, message):
     if message is None:
         assert json_object()(value, "extra") == value

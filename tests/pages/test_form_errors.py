@@ -8,17 +8,22 @@ def test_validation_errors_keep_their_strings_and_the_structured_pairs():
     exc = ValidationError([FieldError("schedule.monday[0]", "ends before it starts"), "confirm: the passwords differ"])
     assert exc.errors == ["schedule.monday[0] ends before it starts", "confirm: the passwords differ"]
     assert str(exc) == "schedule.monday[0] ends before it starts; confirm: the passwords differ"
-    assert exc.field_errors == [("schedule.monday[0]", "ends before it starts"), (None, "confirm: the passwords differ")]
+    assert exc.field_errors == [
+        ("schedule.monday[0]", "ends before it starts"),
+        (None, "confirm: the passwords differ"),
+    ]
 
 
 def test_form_errors_use_the_structured_field_and_parse_plain_text():
-    exc = ValidationError([
-        FieldError("name", "must not be empty"),
-        FieldError("privacy_masks[0][1]", "is outside the picture"),
-        FieldError("schedule.monday[0]", "ends before it starts"),
-        "confirm: the passwords differ",
-        "Something odd happened.",
-    ])
+    exc = ValidationError(
+        [
+            FieldError("name", "must not be empty"),
+            FieldError("privacy_masks[0][1]", "is outside the picture"),
+            FieldError("schedule.monday[0]", "ends before it starts"),
+            "confirm: the passwords differ",
+            "Something odd happened.",
+        ]
+    )
     errors = FormErrors.from_exception(exc)
     assert errors == {
         "name": ["must not be empty"],

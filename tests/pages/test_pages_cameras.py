@@ -52,26 +52,53 @@ def test_restricted_viewer_sees_only_allowed_cameras(app, admin):
     assert "Allowed cam" in html and hidden.name not in html
 
 
-@pytest.mark.parametrize(("method", "path"), [
-    ("GET", "/cameras/new"), ("POST", "/cameras/new"), ("GET", "/cameras/{id}/edit"),
-    ("POST", "/cameras/{id}/edit"), ("GET", "/cameras/{id}/delete"), ("POST", "/cameras/{id}/delete"),
-])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/cameras/new"),
+        ("POST", "/cameras/new"),
+        ("GET", "/cameras/{id}/edit"),
+        ("POST", "/cameras/{id}/edit"),
+        ("GET", "/cameras/{id}/delete"),
+        ("POST", "/cameras/{id}/delete"),
+    ],
+)
 @pytest.mark.parametrize("htmx", [False, True])
 def test_viewer_gets_403_on_every_admin_page(viewer_client, method, path, htmx):
     camera = make_camera(name="Garage")
-    response = viewer_client.open(path.format(id=camera.id), method=method, data=camera_form(name="Hacked"),
-                                  headers=HTMX if htmx else {})
+    response = viewer_client.open(
+        path.format(id=camera.id), method=method, data=camera_form(name="Hacked"), headers=HTMX if htmx else {}
+    )
     assert response.status_code == 403
     assert Camera.get_by_id(camera.id).name == "Garage" and Camera.select().count() == 1
 
 
 def test_create_form_has_every_section_and_defaults(admin_client):
     html = admin_client.get("/cameras/new").text
-    for legend in ("Camera", "Stream", "Recording", "Weekly schedule", "Motion detection", "Privacy masks",
-                   "Notifications", "Overlay", "ONVIF", "Groups"):
+    for legend in (
+        "Camera",
+        "Stream",
+        "Recording",
+        "Weekly schedule",
+        "Motion detection",
+        "Privacy masks",
+        "Notifications",
+        "Overlay",
+        "ONVIF",
+        "Groups",
+    ):
         assert f"<legend>{legend}</legend>" in html
-    for name in ("rtsp_url", "sub_rtsp_url", "motion_threshold", "notify_email_to", "onvif_password", "extra",
-                 "schedule-monday-mode", "schedule-sunday-0-start", "storage_profile_id"):
+    for name in (
+        "rtsp_url",
+        "sub_rtsp_url",
+        "motion_threshold",
+        "notify_email_to",
+        "onvif_password",
+        "extra",
+        "schedule-monday-mode",
+        "schedule-sunday-0-start",
+        "storage_profile_id",
+    ):
         assert f'name="{name}"' in html
     assert "overnight" in html and 'type="time"' in html and "<svg" in html
 
@@ -79,12 +106,22 @@ def test_create_form_has_every_section_and_defaults(admin_client):
 def test_create_camera_through_the_form(admin_client):
     profile, group = make_profile(name="NAS"), make_group(name="Kids")
     form = camera_form(
-        storage_profile_id=str(profile.id), group_ids=[str(group.id)], onvif_password="s3cret",
-        motion_zones="[[[0, 0], [1, 0], [1, 1]]]", extra='{"vendor": "acme"}',
-        **{"schedule-monday-mode": "windows", "schedule-monday-0-start": "20:00", "schedule-monday-0-end": "07:00",
-           "schedule-monday-1-start": "", "schedule-monday-1-end": "",
-           "schedule-tuesday-mode": "windows", "schedule-tuesday-3-start": "20:00", "schedule-tuesday-3-end": "00:00",
-           "schedule-sunday-mode": "never"},
+        storage_profile_id=str(profile.id),
+        group_ids=[str(group.id)],
+        onvif_password="s3cret",
+        motion_zones="[[[0, 0], [1, 0], [1, 1]]]",
+        extra='{"vendor": "acme"}',
+        **{
+            "schedule-monday-mode": "windows",
+            "schedule-monday-0-start": "20:00",
+            "schedule-monday-0-end": "07:00",
+            "schedule-monday-1-start": "",
+            "schedule-monday-1-end": "",
+            "schedule-tuesday-mode": "windows",
+            "schedule-tuesday-3-start": "20:00",
+            "schedule-tuesday-3-end": "00:00",
+            "schedule-sunday-mode": "never",
+        },
     )
     response = admin_client.post("/cameras/new", data=form)
     assert response.status_code == 303 and response.headers["Location"].endswith("/cameras")
@@ -104,32 +141,56 @@ def test_htmx_create_redirects_with_hx_redirect(admin_client):
     assert Camera.select().count() == 1
 
 
-@pytest.mark.parametrize(("overrides", "field", "text"), [
-    ({"name": ""}, "name", "must not be empty"),
-    ({"rtsp_url": "file:///etc/passwd"}, "rtsp_url", "must start with rtsp://"),
-    ({"rtsp_url": "javascript:alert(1)"}, "rtsp_url", "must start with"),
-    ({"framerate": "fast"}, "framerate", "whole number"),
-    ({"framerate": "500"}, "framerate", "between 1 and 120"),
-    ({"rotation": "45"}, "rotation", "must be one of"),
-    ({"privacy_masks": "[[[0, 0], [1, 1]]]"}, "privacy_masks", "polygon 1 has 2 points"),
-    ({"privacy_masks": "[[[0, 0], [1, 1], [2, 0]]]"}, "privacy_masks", "polygon 1, point 3 has 2"),
-    ({"privacy_masks": "[[[0, 0], [1, 1]"}, "privacy_masks", "not valid JSON"),
-    ({"privacy_masks": "[" * 200 + "]" * 200}, "privacy_masks", "nested more than"),
-    ({"motion_zones": "{}"}, "motion_zones", "must be a list of polygons"),
-    ({"extra": "[1]"}, "extra", "must be a JSON object"),
-    ({"storage_profile_id": "999"}, "storage_profile_id", "does not exist"),
-    ({"group_ids": ["999"]}, "group_ids", "do not exist"),
-    ({"schedule-monday-mode": "windows"}, "schedule-monday", "has no window"),
-    ({"schedule-monday-mode": "sometimes"}, "schedule-monday", "choose All day"),
-    ({"schedule-monday-mode": "windows", "schedule-monday-0-start": "08:00", "schedule-monday-0-end": ""},
-     "schedule-monday", "Monday window 1 has ''"),
-    ({"schedule-monday-mode": "windows", "schedule-monday-0-start": "20:00", "schedule-monday-0-end": "07:00",
-      "schedule-tuesday-mode": "windows", "schedule-tuesday-0-start": "06:00", "schedule-tuesday-0-end": "08:00"},
-     "schedule-tuesday", "Tuesday window 1 (06:00–08:00) overlaps Monday window 1 (20:00–07:00)"),
-    ({"schedule-sunday-mode": "windows", "schedule-sunday-0-start": "22:00", "schedule-sunday-0-end": "06:00",
-      "schedule-monday-mode": "windows", "schedule-monday-0-start": "05:00", "schedule-monday-0-end": "09:00"},
-     "schedule-monday", "Monday window 1 (05:00–09:00) overlaps Sunday window 1 (22:00–06:00)"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "field", "text"),
+    [
+        ({"name": ""}, "name", "must not be empty"),
+        ({"rtsp_url": "file:///etc/passwd"}, "rtsp_url", "must start with rtsp://"),
+        ({"rtsp_url": "javascript:alert(1)"}, "rtsp_url", "must start with"),
+        ({"framerate": "fast"}, "framerate", "whole number"),
+        ({"framerate": "500"}, "framerate", "between 1 and 120"),
+        ({"rotation": "45"}, "rotation", "must be one of"),
+        ({"privacy_masks": "[[[0, 0], [1, 1]]]"}, "privacy_masks", "polygon 1 has 2 points"),
+        ({"privacy_masks": "[[[0, 0], [1, 1], [2, 0]]]"}, "privacy_masks", "polygon 1, point 3 has 2"),
+        ({"privacy_masks": "[[[0, 0], [1, 1]"}, "privacy_masks", "not valid JSON"),
+        ({"privacy_masks": "[" * 200 + "]" * 200}, "privacy_masks", "nested more than"),
+        ({"motion_zones": "{}"}, "motion_zones", "must be a list of polygons"),
+        ({"extra": "[1]"}, "extra", "must be a JSON object"),
+        ({"storage_profile_id": "999"}, "storage_profile_id", "does not exist"),
+        ({"group_ids": ["999"]}, "group_ids", "do not exist"),
+        ({"schedule-monday-mode": "windows"}, "schedule-monday", "has no window"),
+        ({"schedule-monday-mode": "sometimes"}, "schedule-monday", "choose All day"),
+        (
+            {"schedule-monday-mode": "windows", "schedule-monday-0-start": "08:00", "schedule-monday-0-end": ""},
+            "schedule-monday",
+            "Monday window 1 has ''",
+        ),
+        (
+            {
+                "schedule-monday-mode": "windows",
+                "schedule-monday-0-start": "20:00",
+                "schedule-monday-0-end": "07:00",
+                "schedule-tuesday-mode": "windows",
+                "schedule-tuesday-0-start": "06:00",
+                "schedule-tuesday-0-end": "08:00",
+            },
+            "schedule-tuesday",
+            "Tuesday window 1 (06:00–08:00) overlaps Monday window 1 (20:00–07:00)",
+        ),
+        (
+            {
+                "schedule-sunday-mode": "windows",
+                "schedule-sunday-0-start": "22:00",
+                "schedule-sunday-0-end": "06:00",
+                "schedule-monday-mode": "windows",
+                "schedule-monday-0-start": "05:00",
+                "schedule-monday-0-end": "09:00",
+            },
+            "schedule-monday",
+            "Monday window 1 (05:00–09:00) overlaps Sunday window 1 (22:00–06:00)",
+        ),
+    ],
+)
 @pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
 def test_invalid_input_is_shown_inline_and_nothing_is_saved(admin_client, overrides, field, text, htmx):
     make_group()
@@ -183,8 +244,9 @@ def test_page_posts_need_the_csrf_token(admin_client):
 
 
 def test_edit_shows_the_stored_camera(admin_client):
-    camera = make_camera(name="Nursery", schedule={"monday": [["20:00", "24:00"]], "sunday": []},
-                         onvif_password="hidden-pass")
+    camera = make_camera(
+        name="Nursery", schedule={"monday": [["20:00", "24:00"]], "sunday": []}, onvif_password="hidden-pass"
+    )
     html = admin_client.get(f"/cameras/{camera.id}/edit").text
     assert 'value="Nursery"' in html
     assert 'name="schedule-monday-0-end" value="00:00"' in html and "until midnight (24:00)" in html
@@ -206,8 +268,9 @@ def test_edit_keeps_the_password_when_left_blank_and_clears_it_on_request(admin_
 
 def test_edit_with_an_error_changes_nothing(admin_client):
     camera = make_camera(name="Nursery", location="Hall")
-    response = admin_client.post(f"/cameras/{camera.id}/edit", data=camera_form(location="Moved", framerate="0"),
-                                 headers=HTMX)
+    response = admin_client.post(
+        f"/cameras/{camera.id}/edit", data=camera_form(location="Moved", framerate="0"), headers=HTMX
+    )
     assert response.status_code == 422 and "framerate" in inline_errors(response.text)
     assert Camera.get_by_id(camera.id).location == "Hall"
 

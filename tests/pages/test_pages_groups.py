@@ -25,8 +25,13 @@ def test_restricted_viewer_sees_only_groups_and_cameras_they_may_see(app, admin)
     make_camera(name="Visible", group_ids=[shared.id])
     make_camera(name="Hidden", group_ids=[secret.id])
     visible = make_camera(name="Allowed")
-    user = make_user("kid", role="viewer", restrict_camera_access=True, allowed_camera_ids=[visible.id],
-                     allowed_group_ids=[shared.id])
+    user = make_user(
+        "kid",
+        role="viewer",
+        restrict_camera_access=True,
+        allowed_camera_ids=[visible.id],
+        allowed_group_ids=[shared.id],
+    )
     html = sign_in(app.test_client(), user).get("/groups").text
     assert "Shared" in html and "Secret" not in html
     assert "Visible" in html and "Hidden" not in html
@@ -47,8 +52,9 @@ def test_edit_group_changes_its_cameras(admin_client):
     group = make_group(name="Outside", camera_ids=[first.id])
     html = admin_client.get(f"/groups/{group.id}/edit").text
     assert f'name="camera_ids" value="{first.id}"' in html
-    response = admin_client.post(f"/groups/{group.id}/edit", data={"name": "Outside", "camera_ids": [str(second.id)]},
-                                 headers=HTMX)
+    response = admin_client.post(
+        f"/groups/{group.id}/edit", data={"name": "Outside", "camera_ids": [str(second.id)]}, headers=HTMX
+    )
     assert response.headers["HX-Redirect"] == "/groups"
     assert [m.camera_id for m in CameraGroup.select().where(CameraGroup.group == group.id)] == [second.id]
 
@@ -60,13 +66,16 @@ def test_unticking_every_camera_empties_the_group(admin_client):
     assert CameraGroup.select().count() == 0
 
 
-@pytest.mark.parametrize(("form", "field", "text", "status"), [
-    ({"name": ""}, "name", "must not be empty", 422),
-    ({"name": "x" * 101}, "name", "at most 100", 422),
-    ({"name": "G", "camera_ids": ["999"]}, "camera_ids", "do not exist", 422),
-    ({"name": "G", "camera_ids": ["abc"]}, "camera_ids", "item 1 must be a whole number", 422),
-    ({"name": "Taken"}, "name", "already exists", 409),
-])
+@pytest.mark.parametrize(
+    ("form", "field", "text", "status"),
+    [
+        ({"name": ""}, "name", "must not be empty", 422),
+        ({"name": "x" * 101}, "name", "at most 100", 422),
+        ({"name": "G", "camera_ids": ["999"]}, "camera_ids", "do not exist", 422),
+        ({"name": "G", "camera_ids": ["abc"]}, "camera_ids", "item 1 must be a whole number", 422),
+        ({"name": "Taken"}, "name", "already exists", 409),
+    ],
+)
 @pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
 def test_invalid_group_is_shown_inline(admin_client, form, field, text, status, htmx):
     make_group(name="Taken")
@@ -78,10 +87,17 @@ def test_invalid_group_is_shown_inline(admin_client, form, field, text, status, 
     assert Group.select().count() == 1
 
 
-@pytest.mark.parametrize(("method", "path"), [
-    ("GET", "/groups/new"), ("POST", "/groups/new"), ("GET", "/groups/{id}/edit"), ("POST", "/groups/{id}/edit"),
-    ("GET", "/groups/{id}/delete"), ("POST", "/groups/{id}/delete"),
-])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/groups/new"),
+        ("POST", "/groups/new"),
+        ("GET", "/groups/{id}/edit"),
+        ("POST", "/groups/{id}/edit"),
+        ("GET", "/groups/{id}/delete"),
+        ("POST", "/groups/{id}/delete"),
+    ],
+)
 def test_viewer_gets_403(viewer_client, method, path):
     group = make_group(name="Outside")
     response = viewer_client.open(path.format(id=group.id), method=method, data={"name": "Mine"}, headers=HTMX)

@@ -42,15 +42,24 @@ def test_page_shows_every_group_and_setting(admin_client, app):
 
 
 def test_htmx_save_swaps_the_form_and_shows_a_message(admin_client):
-    form = form_from(stored(), backup_auto_enabled=["off", "on"], backup_auto_frequency_hours="6",
-                     backup_auto_retention="30", system_name="Home")
+    form = form_from(
+        stored(),
+        backup_auto_enabled=["off", "on"],
+        backup_auto_frequency_hours="6",
+        backup_auto_retention="30",
+        system_name="Home",
+    )
     response = admin_client.post("/settings/global", data=form, headers=HTMX)
     assert response.status_code == 200 and not is_full_page(response.text)
     assert 'id="settings-form"' in response.text
     assert 'hx-swap-oob="innerHTML"' in response.text and "Settings saved (4 changed)." in response.text
     settings = stored()
-    assert (settings["backup_auto_enabled"], settings["backup_auto_frequency_hours"],
-            settings["backup_auto_retention"], settings["system_name"]) == (True, 6, 30, "Home")
+    assert (
+        settings["backup_auto_enabled"],
+        settings["backup_auto_frequency_hours"],
+        settings["backup_auto_retention"],
+        settings["system_name"],
+    ) == (True, 6, 30, "Home")
 
 
 def test_save_without_javascript_redirects_back(admin_client):
@@ -91,19 +100,22 @@ def test_a_value_edited_together_with_the_preset_wins(admin_client):
     assert settings["opt_live_view_quality"] == PRESETS["quality"]["opt_live_view_quality"]
 
 
-@pytest.mark.parametrize(("key", "value", "text"), [
-    ("backup_auto_frequency_hours", "0", "at least 1"),
-    ("backup_auto_frequency_hours", "8761", "at most 8760"),
-    ("backup_auto_retention", "1001", "at most 1000"),
-    ("backup_auto_retention", "ten", "whole number"),
-    ("smtp_port", "", "whole number"),
-    ("max_storage_gb", "-5", "at least 0"),
-    ("timezone", "Mars/Base", "not a known time zone"),
-    ("webhook_url", "javascript:alert(1)", "http:// or https://"),
-    ("smtp_from", "nobody", "e-mail address"),
-    ("opt_preset", "turbo", "must be one of"),
-    ("system_name", "x" * 101, "at most 100"),
-])
+@pytest.mark.parametrize(
+    ("key", "value", "text"),
+    [
+        ("backup_auto_frequency_hours", "0", "at least 1"),
+        ("backup_auto_frequency_hours", "8761", "at most 8760"),
+        ("backup_auto_retention", "1001", "at most 1000"),
+        ("backup_auto_retention", "ten", "whole number"),
+        ("smtp_port", "", "whole number"),
+        ("max_storage_gb", "-5", "at least 0"),
+        ("timezone", "Mars/Base", "not a known time zone"),
+        ("webhook_url", "javascript:alert(1)", "http:// or https://"),
+        ("smtp_from", "nobody", "e-mail address"),
+        ("opt_preset", "turbo", "must be one of"),
+        ("system_name", "x" * 101, "at most 100"),
+    ],
+)
 @pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
 def test_errors_are_inline_and_nothing_is_saved(admin_client, key, value, text, htmx):
     before = stored()
@@ -126,8 +138,9 @@ def test_all_errors_are_listed_at_once(admin_client):
 @pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
 def test_viewer_gets_403(viewer_client, method, htmx):
     before = stored()
-    response = viewer_client.open("/settings/global", method=method, data={"system_name": "Mine"},
-                                  headers=HTMX if htmx else {})
+    response = viewer_client.open(
+        "/settings/global", method=method, data={"system_name": "Mine"}, headers=HTMX if htmx else {}
+    )
     assert response.status_code == 403
     assert stored() == before
 

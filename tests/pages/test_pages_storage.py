@@ -29,16 +29,19 @@ def test_create_and_edit_profile(admin_client):
     assert StorageProfile.get_by_id(profile.id).max_size_gb == 0
 
 
-@pytest.mark.parametrize(("overrides", "field", "text", "status"), [
-    ({"path": "/a/../b"}, "path", "must not contain '..'", 422),
-    ({"path": "recordings"}, "path", "absolute path", 422),
-    ({"path": ""}, "path", "must not be empty", 422),
-    ({"max_size_gb": "-1"}, "max_size_gb", "between 0 and", 422),
-    ({"max_size_gb": "lots"}, "max_size_gb", "must be a number", 422),
-    ({"max_size_gb": "nan"}, "max_size_gb", "must be a number", 422),
-    ({"name": ""}, "name", "must not be empty", 422),
-    ({"name": "Taken"}, "name", "already exists", 409),
-])
+@pytest.mark.parametrize(
+    ("overrides", "field", "text", "status"),
+    [
+        ({"path": "/a/../b"}, "path", "must not contain '..'", 422),
+        ({"path": "recordings"}, "path", "absolute path", 422),
+        ({"path": ""}, "path", "must not be empty", 422),
+        ({"max_size_gb": "-1"}, "max_size_gb", "between 0 and", 422),
+        ({"max_size_gb": "lots"}, "max_size_gb", "must be a number", 422),
+        ({"max_size_gb": "nan"}, "max_size_gb", "must be a number", 422),
+        ({"name": ""}, "name", "must not be empty", 422),
+        ({"name": "Taken"}, "name", "already exists", 409),
+    ],
+)
 @pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
 def test_invalid_profile_is_shown_inline(admin_client, overrides, field, text, status, htmx):
     make_profile(name="Taken")
@@ -50,15 +53,24 @@ def test_invalid_profile_is_shown_inline(admin_client, overrides, field, text, s
     assert StorageProfile.select().count() == 1
 
 
-@pytest.mark.parametrize(("method", "path"), [
-    ("GET", "/storage"), ("GET", "/storage/new"), ("POST", "/storage/new"), ("GET", "/storage/{id}/edit"),
-    ("POST", "/storage/{id}/edit"), ("GET", "/storage/{id}/delete"), ("POST", "/storage/{id}/delete"),
-])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/storage"),
+        ("GET", "/storage/new"),
+        ("POST", "/storage/new"),
+        ("GET", "/storage/{id}/edit"),
+        ("POST", "/storage/{id}/edit"),
+        ("GET", "/storage/{id}/delete"),
+        ("POST", "/storage/{id}/delete"),
+    ],
+)
 @pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
 def test_viewer_gets_403_everywhere(viewer_client, method, path, htmx):
     profile = make_profile(name="NAS")
-    response = viewer_client.open(path.format(id=profile.id), method=method,
-                                  data={"name": "Mine", "path": "/x"}, headers=HTMX if htmx else {})
+    response = viewer_client.open(
+        path.format(id=profile.id), method=method, data={"name": "Mine", "path": "/x"}, headers=HTMX if htmx else {}
+    )
     assert response.status_code == 403
     assert [p.name for p in StorageProfile.select()] == ["NAS"]
 

@@ -80,14 +80,20 @@ def trace(app):
 def refusing_camera(name):
     """A real database failure: a trigger that refuses to insert a camera called ``name``."""
     if type(db.obj).__name__.startswith("Postgres"):
-        db.execute_sql("CREATE FUNCTION sanity_refuse() RETURNS trigger AS $$ BEGIN "
-                       "RAISE EXCEPTION 'injected failure'; END $$ LANGUAGE plpgsql")
-        db.execute_sql(f"CREATE TRIGGER sanity_refuse BEFORE INSERT ON camera FOR EACH ROW WHEN (NEW.name = '{name}') "
-                       "EXECUTE FUNCTION sanity_refuse()")
+        db.execute_sql(
+            "CREATE FUNCTION sanity_refuse() RETURNS trigger AS $$ BEGIN "
+            "RAISE EXCEPTION 'injected failure'; END $$ LANGUAGE plpgsql"
+        )
+        db.execute_sql(
+            f"CREATE TRIGGER sanity_refuse BEFORE INSERT ON camera FOR EACH ROW WHEN (NEW.name = '{name}') "
+            "EXECUTE FUNCTION sanity_refuse()"
+        )
         drop = ["DROP TRIGGER sanity_refuse ON camera", "DROP FUNCTION sanity_refuse()"]
     else:
-        db.execute_sql(f"CREATE TRIGGER sanity_refuse BEFORE INSERT ON camera WHEN NEW.name = '{name}' "
-                       "BEGIN SELECT RAISE(ABORT, 'injected failure'); END")
+        db.execute_sql(
+            f"CREATE TRIGGER sanity_refuse BEFORE INSERT ON camera WHEN NEW.name = '{name}' "
+            "BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
+        )
         drop = ["DROP TRIGGER sanity_refuse"]
     try:
         yield

@@ -50,7 +50,10 @@ def test_a_59_minute_old_automatic_backup_is_restored(app, config, clock):
 
     code, report, out = run_with_a_failing_restore(app)[:3]
     assert code == Outcome.RESTORED_BY_FALLBACK == 3
-    assert "Restoring the snapshot from memory failed, so the configuration is as the checks left it: the database refused the restore (injected failure)" in out
+    assert (
+        "Restoring the snapshot from memory failed, so the configuration is as the checks left it: the database refused the restore (injected failure)"
+        in out
+    )
     assert f"Fallback: restored the automatic backup {name} (59 minutes old, within the 60-minute limit)." in out
     safety = report.fallback["safety_backup"]
     assert f"kept as the safety backup {safety}" in out
@@ -72,10 +75,16 @@ def _auto(minutes):
 REFUSED = {
     "61 minutes old": ([_auto(-61)], "61 minutes old", "is 61 minutes old"),
     "future-dated": ([_auto(10)], "10 minutes in the future", "a clock went wrong"),
-    "only manual ones": ([lambda app, clock: backup_at(app, clock() - 5 * MIN, "manual")], "5 minutes old",
-                         "no valid automatic backup in the backup folder (only manual backups)"),
+    "only manual ones": (
+        [lambda app, clock: backup_at(app, clock() - 5 * MIN, "manual")],
+        "5 minutes old",
+        "no valid automatic backup in the backup folder (only manual backups)",
+    ),
     "an old automatic one behind a newer manual one": (
-        [_auto(-90), lambda app, clock: backup_at(app, clock() - 2 * MIN, "manual")], "2 minutes old", "is 90 minutes old"),
+        [_auto(-90), lambda app, clock: backup_at(app, clock() - 2 * MIN, "manual")],
+        "2 minutes old",
+        "is 90 minutes old",
+    ),
 }
 
 
@@ -139,14 +148,20 @@ def test_a_backup_made_during_the_run_is_never_a_candidate(app, config, clock):
 def altering_camera(name):
     """A restore that succeeds but does not give back what it was given: the camera's location changes."""
     if type(db.obj).__name__.startswith("Postgres"):
-        db.execute_sql("CREATE FUNCTION sanity_alter() RETURNS trigger AS $$ BEGIN NEW.location := 'altered'; "
-                       "RETURN NEW; END $$ LANGUAGE plpgsql")
-        db.execute_sql(f"CREATE TRIGGER sanity_alter BEFORE INSERT ON camera FOR EACH ROW WHEN (NEW.name = '{name}') "
-                       "EXECUTE FUNCTION sanity_alter()")
+        db.execute_sql(
+            "CREATE FUNCTION sanity_alter() RETURNS trigger AS $$ BEGIN NEW.location := 'altered'; "
+            "RETURN NEW; END $$ LANGUAGE plpgsql"
+        )
+        db.execute_sql(
+            f"CREATE TRIGGER sanity_alter BEFORE INSERT ON camera FOR EACH ROW WHEN (NEW.name = '{name}') "
+            "EXECUTE FUNCTION sanity_alter()"
+        )
         drop = ["DROP TRIGGER sanity_alter ON camera", "DROP FUNCTION sanity_alter()"]
     else:
-        sql = (f"CREATE TRIGGER sanity_alter AFTER INSERT ON camera WHEN NEW.name = '{name}' "  # noqa: S608 - a test constant
-               "BEGIN UPDATE camera SET location = 'altered' WHERE id = NEW.id; END")
+        sql = (
+            f"CREATE TRIGGER sanity_alter AFTER INSERT ON camera WHEN NEW.name = '{name}' "  # noqa: S608 - a test constant
+            "BEGIN UPDATE camera SET location = 'altered' WHERE id = NEW.id; END"
+        )
         db.execute_sql(sql)
         drop = ["DROP TRIGGER sanity_alter"]
     try:

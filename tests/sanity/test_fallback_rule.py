@@ -64,18 +64,23 @@ def test_every_damaged_file_is_skipped_and_named(store):
     choice = choose(store)
     assert choice.entry.name == "vibe_backup_auto_20261129_114000.json"
     assert [line.split(":")[0] for line in choice.skipped] == [
-        "Skipped vibe_backup_auto_20261129_115500.json", "Skipped vibe_backup_auto_20261129_115000.json"]
+        "Skipped vibe_backup_auto_20261129_115500.json",
+        "Skipped vibe_backup_auto_20261129_115000.json",
+    ]
 
 
-@pytest.mark.parametrize(("delta", "text"), [
-    (dt.timedelta(seconds=42), "42 seconds old"),
-    (dt.timedelta(minutes=1), "1 minute old"),
-    (dt.timedelta(minutes=59), "59 minutes old"),
-    (dt.timedelta(minutes=60, seconds=30), "60 minutes 30 s old"),
-    (dt.timedelta(minutes=61), "61 minutes old"),
-    (dt.timedelta(hours=5), "5 hours old"),
-    (dt.timedelta(days=3, hours=2), "3 days old"),
-    (dt.timedelta(minutes=-10), "10 minutes in the future"),
-])
+@pytest.mark.parametrize(
+    ("delta", "text"),
+    [
+        (dt.timedelta(seconds=42), "42 seconds old"),
+        (dt.timedelta(minutes=1), "1 minute old"),
+        (dt.timedelta(minutes=59), "59 minutes old"),
+        (dt.timedelta(minutes=60, seconds=30), "60 minutes 30 s old"),
+        (dt.timedelta(minutes=61), "61 minutes old"),
+        (dt.timedelta(hours=5), "5 hours old"),
+        (dt.timedelta(days=3, hours=2), "3 days old"),
+        (dt.timedelta(minutes=-10), "10 minutes in the future"),
+    ],
+)
 def test_ages_read_plainly(delta, text):
     assert how_long(delta, exact=True) == text

@@ -131,8 +131,9 @@ def test_the_guard_using_its_token_leaves_no_trace(app, config):
         assert user_for_token(config, now=used[-1]) is not None
 
     before = trace(app)
-    code, report, out = run_guarded([("noop", lambda ctx: "nothing")], echo=lambda line: None,
-                                    target=exporting_with(app, use_token))
+    code, report, out = run_guarded(
+        [("noop", lambda ctx: "nothing")], echo=lambda line: None, target=exporting_with(app, use_token)
+    )
     assert code == Outcome.CLEAN and report.mismatch == [], report.lines()
     assert ApiToken.get().last_used_at == used[-1] != used[0]  # not the snapshot's stamp: moved after the restore
     assert trace(app) == before
@@ -146,7 +147,8 @@ def test_a_token_changed_after_the_restore_is_a_difference(app, config):
             ApiToken.update(name=f"renamed {len(exports)}").execute()
         exports.append(1)
 
-    code, report, out = run_guarded([("noop", lambda ctx: "nothing")], echo=lambda line: None,
-                                    target=exporting_with(app, rename_after_the_snapshot))
+    code, report, out = run_guarded(
+        [("noop", lambda ctx: "nothing")], echo=lambda line: None, target=exporting_with(app, rename_after_the_snapshot)
+    )
     assert report.mismatch == ["api_tokens"]
     assert code == Outcome.FALLBACK_REFUSED  # no automatic backup to fall back to

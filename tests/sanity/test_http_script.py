@@ -39,8 +39,11 @@ MIN = dt.timedelta(minutes=1)
 def server(app, ctx):
     """The app served on 127.0.0.1 with its scheduler running; ``.token`` is an admin's API token."""
     token = build_config()
-    record(app.config["DATA_DIR"], last_success={"name": "vibe_backup_auto_20261128_120000.json",
-                                                 "at": iso(T0 - 24 * 60 * MIN)}, next_run=None)
+    record(
+        app.config["DATA_DIR"],
+        last_success={"name": "vibe_backup_auto_20261128_120000.json", "at": iso(T0 - 24 * 60 * MIN)},
+        next_run=None,
+    )
     scheduler = BackupScheduler(app).start()
     assert scheduler.leading.wait(10) and scheduler.wait_for_ticks(1)
     with LiveServer(app) as live:
@@ -52,7 +55,11 @@ def server(app, ctx):
 def run_script(server, *args, token=None):
     result = subprocess.run(
         [sys.executable, str(SCRIPT), "--url", server.url, "--token", token or server.token, *args],
-        capture_output=True, text=True, timeout=300, cwd=ROOT)
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
     return result.returncode, result.stdout + result.stderr
 
 
@@ -69,8 +76,17 @@ def test_a_clean_run_over_http_leaves_zero_trace(app, server):
     before = trace(app)
     code, out = run_script(server)
     assert code == 0, out
-    for name in ("storage_profiles", "cameras", "groups", "users", "tokens", "settings", "backup_round_trip",
-                 "viewer_denied", "hostile_imports"):
+    for name in (
+        "storage_profiles",
+        "cameras",
+        "groups",
+        "users",
+        "tokens",
+        "settings",
+        "backup_round_trip",
+        "viewer_denied",
+        "hostile_imports",
+    ):
         assert f"  ok    {name}: " in out
     assert "Outcome: clean (exit code 0)" in out
     settle(server.scheduler)
@@ -89,16 +105,30 @@ def test_a_viewer_token_does_not_start(app, server):
 
 
 def test_an_unreachable_server_does_not_start():
-    result = subprocess.run([sys.executable, str(SCRIPT), "--url", "http://127.0.0.1:9", "--token", "x"],
-                            capture_output=True, text=True, timeout=60, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--url", "http://127.0.0.1:9", "--token", "x"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
     assert result.returncode == 5
     assert "Not started: GET /api/health answered nothing: cannot reach http://127.0.0.1:9" in result.stdout
 
 
 def test_a_missing_token_is_a_usage_error():
-    result = subprocess.run([sys.executable, str(SCRIPT), "--url", "http://127.0.0.1:9"], capture_output=True,
-                            text=True, timeout=60, cwd=ROOT, env={"PATH": "/usr/bin:/bin"})
-    assert result.returncode == 2 and "an admin's API token is required: --token-file PATH, the VIBENVR_TOKEN environment" in result.stderr
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--url", "http://127.0.0.1:9"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    assert (
+        result.returncode == 2
+        and "an admin's API token is required: --token-file PATH, the VIBENVR_TOKEN environment" in result.stderr
+    )
 
 
 def failing_run(app, server):

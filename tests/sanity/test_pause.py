@@ -35,8 +35,15 @@ def test_a_second_pause_is_refused_until_the_first_ends(tmp_path):
     assert end_pause(tmp_path) and not end_pause(tmp_path)
 
 
-@pytest.mark.parametrize("content", ["not json", "{}", '{"until": "tomorrow", "since": "now"}',
-                                     json.dumps({"until": iso(T0 + dt.timedelta(days=2)), "since": iso(T0)})])
+@pytest.mark.parametrize(
+    "content",
+    [
+        "not json",
+        "{}",
+        '{"until": "tomorrow", "since": "now"}',
+        json.dumps({"until": iso(T0 + dt.timedelta(days=2)), "since": iso(T0)}),
+    ],
+)
 def test_a_damaged_or_implausible_pause_file_pauses_nothing(tmp_path, content):
     pause_path(tmp_path).write_text(content)
     assert current_pause(tmp_path, T0) is None
@@ -116,7 +123,10 @@ def test_sanity_resume_ends_a_pause(app, runner, clock):
     assert "were not paused" in runner.invoke(args=["sanity", "resume"]).output
     start_pause(app.config["DATA_DIR"], clock(), "a failed run")
     result = runner.invoke(args=["sanity", "resume"])
-    assert result.exit_code == 0 and "resumed (they were paused until 2026-11-29T13:00:00Z by a failed run)" in result.output
+    assert (
+        result.exit_code == 0
+        and "resumed (they were paused until 2026-11-29T13:00:00Z by a failed run)" in result.output
+    )
     assert paused_until(app.config["DATA_DIR"], clock()) is None
 
 
@@ -138,10 +148,12 @@ def test_system_backups_shows_an_active_pause_until_when_and_by_whom(app, admin_
     start_pause(app.config["DATA_DIR"], clock(), "flask sanity run")
     html = admin_client.get("/settings/backups/status", headers={"HX-Request": "true"}).text
     assert '<span class="badge badge-amber">Paused</span>' in html
-    notice = html[html.index('data-status="paused"'):]
-    notice = " ".join(re.sub(r"<[^>]+>", "", notice[notice.index(">") + 1:notice.index("</p>")]).split())
-    assert notice == ("Automatic backups are paused until 2026-11-29 13:00 (in 1 hour) by flask sanity run, for a "
-                      "zero-trace sanity check: none is taken while it runs. They resume by themselves then, or at "
-                      "once with flask --app app sanity resume.")
+    notice = html[html.index('data-status="paused"') :]
+    notice = " ".join(re.sub(r"<[^>]+>", "", notice[notice.index(">") + 1 : notice.index("</p>")]).split())
+    assert notice == (
+        "Automatic backups are paused until 2026-11-29 13:00 (in 1 hour) by flask sanity run, for a "
+        "zero-trace sanity check: none is taken while it runs. They resume by themselves then, or at "
+        "once with flask --app app sanity resume."
+    )
     end_pause(app.config["DATA_DIR"])
     assert 'data-status="paused"' not in admin_client.get("/settings/backups").text

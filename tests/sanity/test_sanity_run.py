@@ -26,8 +26,12 @@ def history(app, config, clock):
     backup_at(app, T0 - 2 * H, "manual")
     backup_at(app, T0 - 5 * H, "safety")
     (app.config["BACKUP_DIR"] / "my-copy.json").write_bytes((app.config["BACKUP_DIR"] / files(app)[0]).read_bytes())
-    record(app.config["DATA_DIR"], last_success={"name": files(app)[0], "at": iso(T0 - 3 * H)},
-           last_failure={"at": iso(T0 - 27 * H), "reason": "the disk is full"}, next_run=None)
+    record(
+        app.config["DATA_DIR"],
+        last_success={"name": files(app)[0], "at": iso(T0 - 3 * H)},
+        last_failure={"at": iso(T0 - 27 * H), "reason": "the disk is full"},
+        next_run=None,
+    )
 
 
 @pytest.fixture

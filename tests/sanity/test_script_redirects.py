@@ -30,8 +30,11 @@ class Recorder(http.server.ThreadingHTTPServer):
         self.url = f"http://127.0.0.1:{self.server_port}"
 
     def auth_headers(self):
-        return [(h.get("Authorization"), h.get("X-API-Key")) for _m, _p, h in self.seen
-                if h.get("Authorization") or h.get("X-API-Key")]
+        return [
+            (h.get("Authorization"), h.get("X-API-Key"))
+            for _m, _p, h in self.seen
+            if h.get("Authorization") or h.get("X-API-Key")
+        ]
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -81,8 +84,9 @@ def serve():
 def run(*args, env=None):
     environ = {k: v for k, v in os.environ.items() if k != "VIBENVR_TOKEN"}
     environ.update(env or {})
-    result = subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=120,
-                            cwd=ROOT, env=environ)
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=120, cwd=ROOT, env=environ
+    )
     return result.returncode, result.stdout, result.stderr
 
 
@@ -100,8 +104,10 @@ def test_a_redirect_to_another_port_is_refused_and_the_token_never_arrives_there
     redirector = serve((status, {"Location": f"{target.url}/api/health"}))
     code, out, err = run("--url", redirector.url, "--token-file", str(token_file))
     assert code == 5, out + err
-    assert (f"GET /api/health answered {status}: a redirect to {target.url}/api/health, which the sanity script "
-            "does not follow: the token was not sent there") in out
+    assert (
+        f"GET /api/health answered {status}: a redirect to {target.url}/api/health, which the sanity script "
+        "does not follow: the token was not sent there"
+    ) in out
     assert "Nothing was run and nothing was changed" in out
     assert target.seen == []  # nothing at all reached the other port, so no Authorization or X-API-Key either
     assert redirector.auth_headers() == [(f"Bearer {TOKEN}", None)]  # only --url had it
@@ -120,12 +126,16 @@ def test_a_redirected_post_is_not_replayed_as_a_get_nor_sent_on(serve, status):
     assert [(m, p) for m, p, _h in redirector.seen] == [("POST", "/api/config/restore?safety=false")]
 
 
-@pytest.mark.parametrize("how, expected", [
-    (lambda tf: (["--token", "from-argv"], {"VIBENVR_TOKEN": "from-env"}, True), "from-argv"),
-    (lambda tf: (["--token-file", str(tf)], {"VIBENVR_TOKEN": "from-env"}, False), TOKEN),
-    (lambda tf: ([], {"VIBENVR_TOKEN": "from-env\n"}, False), "from-env"),
-    (lambda tf: (["--token", "from-argv", "--token-file", str(tf)], {}, True), "from-argv"),
-], ids=["--token first", "--token-file before the environment", "VIBENVR_TOKEN last", "--token over --token-file"])
+@pytest.mark.parametrize(
+    "how, expected",
+    [
+        (lambda tf: (["--token", "from-argv"], {"VIBENVR_TOKEN": "from-env"}, True), "from-argv"),
+        (lambda tf: (["--token-file", str(tf)], {"VIBENVR_TOKEN": "from-env"}, False), TOKEN),
+        (lambda tf: ([], {"VIBENVR_TOKEN": "from-env\n"}, False), "from-env"),
+        (lambda tf: (["--token", "from-argv", "--token-file", str(tf)], {}, True), "from-argv"),
+    ],
+    ids=["--token first", "--token-file before the environment", "VIBENVR_TOKEN last", "--token over --token-file"],
+)
 def test_the_token_comes_from_token_then_token_file_then_the_environment(serve, token_file, how, expected):
     server = serve()
     args, env, warns = how(token_file)
@@ -142,11 +152,14 @@ def test_without_a_token_it_is_a_usage_error_that_says_where_to_put_one(serve):
     assert "an admin's API token is required: --token-file PATH, the VIBENVR_TOKEN environment variable" in err
 
 
-@pytest.mark.parametrize("content, expected", [
-    ("", "is empty"),
-    ("\n\n", "is empty"),
-    ("one\ntwo\n", "must hold the token alone, on one line"),
-])
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        ("", "is empty"),
+        ("\n\n", "is empty"),
+        ("one\ntwo\n", "must hold the token alone, on one line"),
+    ],
+)
 def test_a_token_file_that_holds_no_single_token_is_a_usage_error(serve, tmp_path, content, expected):
     server = serve()
     path = tmp_path / "token"

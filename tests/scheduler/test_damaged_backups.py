@@ -45,7 +45,8 @@ def two_good_backups(app):
 
 
 def test_a_backup_that_fails_validation_is_a_recorded_failure_and_retention_deletes_nothing(
-        app, rules, two_good_backups):
+    app, rules, two_good_backups
+):
     poison("viewer", [999])
     tick(rules)
     # Written, refused by the validation of a restore, kept aside; both older automatic backups are still
@@ -55,14 +56,17 @@ def test_a_backup_that_fails_validation_is_a_recorded_failure_and_retention_dele
     assert recorded["last_success"] is None
     assert recorded["last_failure"]["at"] == iso(T0)
     reason = recorded["last_failure"]["reason"]
-    assert reason.startswith("the automatic backup vibe_backup_auto_20261129_120000.json was written but fails the "
-                             "validation a restore applies, so it could not be restored: "), reason
+    assert reason.startswith(
+        "the automatic backup vibe_backup_auto_20261129_120000.json was written but fails the "
+        "validation a restore applies, so it could not be restored: "
+    ), reason
     assert CAUSE in reason and f"It is kept as {DAMAGED_NAME} (listed as damaged); no backup was deleted" in reason
     assert recorded["next_run"] == iso(T0 + 24 * H)  # retried one interval later, as any failed run
 
 
 def test_a_damaged_backup_never_counts_as_the_newest_valid_one_and_is_never_deleted(
-        app, rules, clock, two_good_backups):
+    app, rules, clock, two_good_backups
+):
     poison("viewer", [999])
     tick(rules)
     assert names(app, "auto") == two_good_backups
@@ -77,8 +81,11 @@ def test_a_damaged_backup_never_counts_as_the_newest_valid_one_and_is_never_dele
     poison("viewer", [])
     clock.advance(hours=24)
     tick(restarted)
-    assert listed(app) == ["vibe_backup_auto_20261130_130000.json", "vibe_backup_damaged_20261129_130000.json",
-                           DAMAGED_NAME]
+    assert listed(app) == [
+        "vibe_backup_auto_20261130_130000.json",
+        "vibe_backup_damaged_20261129_130000.json",
+        DAMAGED_NAME,
+    ]
     assert status(app)["last_success"]["name"] == "vibe_backup_auto_20261130_130000.json"
 
 
@@ -87,8 +94,13 @@ def test_the_api_lists_the_damaged_backup_as_unusable_and_the_status_names_it(ap
     tick(rules)
     listed = api.get("/api/backups").get_json()["backups"]
     damaged = next(entry for entry in listed if entry["name"] == DAMAGED_NAME)
-    assert damaged == {"name": DAMAGED_NAME, "kind": "other", "created_at": iso(T0),
-                       "size_bytes": (app.config["BACKUP_DIR"] / DAMAGED_NAME).stat().st_size, "unusable": DAMAGED}
+    assert damaged == {
+        "name": DAMAGED_NAME,
+        "kind": "other",
+        "created_at": iso(T0),
+        "size_bytes": (app.config["BACKUP_DIR"] / DAMAGED_NAME).stat().st_size,
+        "unusable": DAMAGED,
+    }
     assert all("unusable" not in entry for entry in listed if entry["name"] != DAMAGED_NAME)
     answer = api.get("/api/backups/status").get_json()
     assert answer["damaged"] == [DAMAGED_NAME] and CAUSE in answer["last_failure"]["reason"]
@@ -106,24 +118,26 @@ def test_the_terminal_verify_refuses_the_damaged_backup_with_the_same_reason(app
     result = runner.invoke(args=["backup", "verify", DAMAGED_NAME])
     assert result.exit_code == 1 and CAUSE in result.output
     listing = runner.invoke(args=["backup", "list"]).output
-    assert re.search(rf"{DAMAGED_NAME}\s+unusable\s+2026-11-29 12:00:00 UTC\s+\S+ \S+\s+{re.escape(DAMAGED)}", listing), \
-        listing
+    assert re.search(
+        rf"{DAMAGED_NAME}\s+unusable\s+2026-11-29 12:00:00 UTC\s+\S+ \S+\s+{re.escape(DAMAGED)}", listing
+    ), listing
 
 
-def test_system_backups_shows_the_damaged_backup_in_the_list_and_the_status(app, rules, admin_client,
-                                                                            two_good_backups):
+def test_system_backups_shows_the_damaged_backup_in_the_list_and_the_status(app, rules, admin_client, two_good_backups):
     poison("viewer", [999])
     tick(rules)
     html = admin_client.get("/settings/backups").text
-    row = html[html.index(f'data-backup="{DAMAGED_NAME}"'):]
-    row = row[:row.index("</tr>")]
+    row = html[html.index(f'data-backup="{DAMAGED_NAME}"') :]
+    row = row[: row.index("</tr>")]
     assert "A damaged automatic backup — it failed validation right after it was written" in row
     assert f'href="/settings/backups/{DAMAGED_NAME}/download"' in row and "Delete" in row and "Restore" not in row
-    panel = html[html.index('data-status="damaged">') + len('data-status="damaged">'):]
-    panel = " ".join(re.sub(r"<[^>]+>", " ", panel[:panel.index("</dd>")]).split())
-    assert panel == (f"1 automatic backup failed validation right after it was written and cannot be restored: "
-                     f"{DAMAGED_NAME} Kept for inspection and never deleted automatically; retention deleted nothing "
-                     "in those runs."), panel
+    panel = html[html.index('data-status="damaged">') + len('data-status="damaged">') :]
+    panel = " ".join(re.sub(r"<[^>]+>", " ", panel[: panel.index("</dd>")]).split())
+    assert panel == (
+        f"1 automatic backup failed validation right after it was written and cannot be restored: "
+        f"{DAMAGED_NAME} Kept for inspection and never deleted automatically; retention deleted nothing "
+        "in those runs."
+    ), panel
     assert CAUSE in html  # the last failure says why
 
 

@@ -113,8 +113,9 @@ def test_a_restore_reschedules_the_running_scheduler(app, api, start_scheduler):
     assert status(app)["next_run"] == iso(T0 + 24 * H)
 
     ticks = scheduler.ticks
-    response = api.post("/api/config/restore?safety=false", data=every_two_hours,
-                        headers={"Content-Type": "application/json"})
+    response = api.post(
+        "/api/config/restore?safety=false", data=every_two_hours, headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 200, response.get_json()
     assert scheduler.wait_for_ticks(ticks + 1)
     assert status(app)["next_run"] == iso(T0 + 2 * H)

@@ -50,8 +50,14 @@ def _env(app):
 
 def save_in_another_process(app, values):
     """Save settings from a separate Python process on the same data folder; when it finished saving."""
-    done = subprocess.run([sys.executable, "-c", SAVE_SETTINGS, str(app.config["DATA_DIR"]), json.dumps(values)],
-                          cwd=ROOT, env=_env(app), capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", SAVE_SETTINGS, str(app.config["DATA_DIR"]), json.dumps(values)],
+        cwd=ROOT,
+        env=_env(app),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     return float(done.stdout.strip().splitlines()[-1])
 
@@ -89,8 +95,14 @@ def test_a_restore_from_the_terminal_reschedules_within_two_seconds(app, start_s
     leading(start_scheduler())
     assert status(app)["next_run"] == iso(T0 + 24 * H)
 
-    done = subprocess.run([FLASK, "--app", "app", "backup", "restore", str(every_three_hours), "--yes"],
-                          cwd=ROOT, env=_env(app), capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [FLASK, "--app", "app", "backup", "restore", str(every_three_hours), "--yes"],
+        cwd=ROOT,
+        env=_env(app),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     finished = time.monotonic()
     assert done.returncode == 0, done.stderr
     assert seconds_until(lambda: status(app)["next_run"] == iso(T0 + 3 * H), finished) < LIMIT

@@ -72,13 +72,34 @@ def test_gunicorn_with_two_workers_makes_exactly_one_startup_backup(tmp_path):
     log = tmp_path / "gunicorn.log"
     with log.open("w") as out:
         server = subprocess.Popen(
-            [GUNICORN, "--workers", "2", "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "20",
-             "--no-control-socket", "app:app"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                GUNICORN,
+                "--workers",
+                "2",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--graceful-timeout",
+                "20",
+                "--no-control-socket",
+                "app:app",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         # Both workers have booted, one holds the lock and wrote its backup, the other is waiting.
-        text = _wait_for(lambda t: len(STARTED.findall(t)) == 2 and "automatic backup vibe_backup_auto_" in t
-                         and "automatic backups run in process" in t, log, server)
+        text = _wait_for(
+            lambda t: (
+                len(STARTED.findall(t)) == 2
+                and "automatic backup vibe_backup_auto_" in t
+                and "automatic backups run in process" in t
+            ),
+            log,
+            server,
+        )
         assert len(HOLDER.findall(text)) == 1, text
         holder = int(HOLDER.search(text).group(1))
         files = sorted(p.name for p in backups.iterdir())
@@ -105,8 +126,9 @@ def test_gunicorn_with_two_workers_makes_exactly_one_startup_backup(tmp_path):
 
 def _patch(url, token, values):
     body = json.dumps(values).encode()
-    request = urllib.request.Request(url, data=body, method="PATCH", headers={
-        "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url, data=body, method="PATCH", headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 200
 
@@ -124,12 +146,31 @@ def test_a_setting_saved_through_either_gunicorn_worker_reaches_the_scheduler_wi
     log, access = tmp_path / "gunicorn.log", tmp_path / "access.log"
     with log.open("w") as out:
         server = subprocess.Popen(
-            [GUNICORN, "--workers", "2", "--bind", f"127.0.0.1:{port}", "--no-control-socket",
-             "--access-logfile", str(access), "--access-logformat", "%(p)s %(m)s %(U)s %(s)s", "app:app"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                GUNICORN,
+                "--workers",
+                "2",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--no-control-socket",
+                "--access-logfile",
+                str(access),
+                "--access-logformat",
+                "%(p)s %(m)s %(U)s %(s)s",
+                "app:app",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
-        text = _wait_for(lambda t: len(STARTED.findall(t)) == 2 and HOLDER.search(t)
-                         and "automatic backups run in process" in t, log, server)
+        text = _wait_for(
+            lambda t: len(STARTED.findall(t)) == 2 and HOLDER.search(t) and "automatic backups run in process" in t,
+            log,
+            server,
+        )
         holder = int(HOLDER.search(text).group(1))
         served_by = {}  # enabled -> the pids of the workers that saved it
         enabled = False

@@ -65,7 +65,6 @@ def test_a_failed_backup_deletes_nothing(app, rules):
     assert "database error" in status(app)["last_failure"]["reason"]
 
 
-
 def test_a_new_backup_is_never_pushed_out_by_future_dated_ones(app, rules):
     backup_at(app, T0 + 30 * DAY)  # made while the clock was a month ahead
     settings(app, backup_auto_enabled=True, backup_auto_retention=1)

@@ -22,12 +22,15 @@ ROOT = Path(__file__).resolve().parents[2]
 FLASK = str(Path(sys.executable).with_name("flask"))
 
 
-@pytest.mark.parametrize("overrides, expected", [
-    ({}, False),  # conftest's default: SCHEDULER_ENABLED off
-    ({"SCHEDULER_ENABLED": True}, False),  # under tests only when a test asks
-    ({"SCHEDULER_ENABLED": True, "SCHEDULER_IN_TESTS": True}, True),
-    ({"SCHEDULER_ENABLED": False, "SCHEDULER_IN_TESTS": True}, False),
-])
+@pytest.mark.parametrize(
+    "overrides, expected",
+    [
+        ({}, False),  # conftest's default: SCHEDULER_ENABLED off
+        ({"SCHEDULER_ENABLED": True}, False),  # under tests only when a test asks
+        ({"SCHEDULER_ENABLED": True, "SCHEDULER_IN_TESTS": True}, True),
+        ({"SCHEDULER_ENABLED": False, "SCHEDULER_IN_TESTS": True}, False),
+    ],
+)
 def test_tests_get_a_scheduler_only_when_they_ask(tmp_path, overrides, expected):
     app = make_app(tmp_path / "data", **overrides)
     scheduler = app.extensions["backup_scheduler"]
@@ -50,14 +53,17 @@ def _run_context(**params):
     return ctx
 
 
-@pytest.mark.parametrize("env, params, expected", [
-    ({}, None, True),  # gunicorn or any WSGI server: not the flask command line
-    ({"FLASK_RUN_FROM_CLI": "true"}, None, False),  # flask backup …, flask shell: no click "run" context
-    ({"FLASK_RUN_FROM_CLI": "true"}, {"reload": False}, True),  # flask run
-    ({"FLASK_RUN_FROM_CLI": "true"}, {"reload": True}, False),  # flask run --reload: the watcher process
-    ({"FLASK_RUN_FROM_CLI": "true", "WERKZEUG_RUN_MAIN": "true"}, {"reload": True}, True),  # its server child
-    ({"FLASK_RUN_FROM_CLI": "true", "FLASK_DEBUG": "1"}, {}, False),  # --debug turns the reloader on
-])
+@pytest.mark.parametrize(
+    "env, params, expected",
+    [
+        ({}, None, True),  # gunicorn or any WSGI server: not the flask command line
+        ({"FLASK_RUN_FROM_CLI": "true"}, None, False),  # flask backup …, flask shell: no click "run" context
+        ({"FLASK_RUN_FROM_CLI": "true"}, {"reload": False}, True),  # flask run
+        ({"FLASK_RUN_FROM_CLI": "true"}, {"reload": True}, False),  # flask run --reload: the watcher process
+        ({"FLASK_RUN_FROM_CLI": "true", "WERKZEUG_RUN_MAIN": "true"}, {"reload": True}, True),  # its server child
+        ({"FLASK_RUN_FROM_CLI": "true", "FLASK_DEBUG": "1"}, {}, False),  # --debug turns the reloader on
+    ],
+)
 def test_serving_processes(monkeypatch, env, params, expected):
     for name in ("FLASK_RUN_FROM_CLI", "WERKZEUG_RUN_MAIN", "FLASK_DEBUG"):
         monkeypatch.delenv(name, raising=False)
@@ -77,8 +83,14 @@ def _env(data_dir):
 
 
 def test_terminal_commands_start_no_scheduler(tmp_path):
-    result = subprocess.run([FLASK, "--app", "app", "backup", "list"], cwd=ROOT, env=_env(tmp_path / "data"),
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [FLASK, "--app", "app", "backup", "list"],
+        cwd=ROOT,
+        env=_env(tmp_path / "data"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert "backup scheduler started" not in result.stderr
 
@@ -94,7 +106,12 @@ def test_flask_run_with_the_reloader_starts_one_scheduler_in_the_serving_child(t
     with log.open("w") as out:
         server = subprocess.Popen(
             [FLASK, "--app", "app", "run", "--debug", "--no-debugger", "--port", str(_free_port())],
-            cwd=ROOT, env=_env(tmp_path / "data"), stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            cwd=ROOT,
+            env=_env(tmp_path / "data"),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         deadline = time.monotonic() + 30
         while "runs the automatic backups" not in log.read_text():

@@ -16,14 +16,21 @@ CASES = {
     "no backup yet: backup now": ([], 24, True, 24),
     "recent valid automatic backup: skip": ([(-2, "auto", False)], 24, False, 22),
     "recent corrupt, older valid beyond the interval: backup": (
-        [(-1, "auto", True), (-30, "auto", False)], 24, True, 24),
-    "recent corrupt, older valid within the interval: skip": (
-        [(-1, "auto", True), (-5, "auto", False)], 24, False, 19),
+        [(-1, "auto", True), (-30, "auto", False)],
+        24,
+        True,
+        24,
+    ),
+    "recent corrupt, older valid within the interval: skip": ([(-1, "auto", True), (-5, "auto", False)], 24, False, 19),
     "future-dated automatic backup: backup": ([(3, "auto", False)], 24, True, 24),
     "frequency below the newest backup's age: backup": ([(-5, "auto", False)], 4, True, 4),
     "an interval just over: backup": ([(-24, "auto", False)], 24, True, 24),
     "recent manual, imported and safety backups do not count": (
-        [(-1, "manual", False), (-1, "imported", False), (-1, "safety", False)], 24, True, 24),
+        [(-1, "manual", False), (-1, "imported", False), (-1, "safety", False)],
+        24,
+        True,
+        24,
+    ),
 }
 
 

@@ -67,8 +67,7 @@ def test_restoring_the_same_configuration_leaves_the_status_file_untouched(app, 
 
     snapshot = api.get("/api/config/export").get_data()
     ticks = scheduler.ticks
-    response = api.post("/api/config/restore?safety=false", data=snapshot,
-                        headers={"Content-Type": "application/json"})
+    response = api.post("/api/config/restore?safety=false", data=snapshot, headers={"Content-Type": "application/json"})
     assert response.status_code == 200, response.get_json()
     assert scheduler.wait_for_ticks(ticks + 1)
 

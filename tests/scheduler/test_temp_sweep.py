@@ -51,8 +51,9 @@ def temporaries(folder):
 
 
 def digests(folder):
-    return {e.name: hashlib.sha256((Path(folder) / e.name).read_bytes()).hexdigest()
-            for e in BackupStore(folder).list()}
+    return {
+        e.name: hashlib.sha256((Path(folder) / e.name).read_bytes()).hexdigest() for e in BackupStore(folder).list()
+    }
 
 
 def _temp(folder, name, age=None, clock=None):
@@ -68,8 +69,9 @@ def _temp(folder, name, age=None, clock=None):
 
 def _kill_mid_write(folder, payload, rng):
     """Start a bare writer and SIGKILL it somewhere inside a write; True when it left a temporary."""
-    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(ROOT), str(folder), str(payload)],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(ROOT), str(folder), str(payload)], stdout=subprocess.PIPE, text=True
+    )
     assert proc.stdout.readline().strip() == "ready"
     with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=rng.uniform(0, 0.05))
@@ -113,9 +115,14 @@ def test_a_temporary_left_by_a_writer_killed_mid_write_is_swept_when_the_server_
         env["DATABASE_URL"] = os.environ["TEST_DATABASE_URL"]
     log = tmp_path / "gunicorn.log"
     with log.open("w") as out:
-        server = subprocess.Popen([GUNICORN, "--workers", "2", "--bind", f"127.0.0.1:{port}", "--no-control-socket",
-                                   "app:app"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                  start_new_session=True)
+        server = subprocess.Popen(
+            [GUNICORN, "--workers", "2", "--bind", f"127.0.0.1:{port}", "--no-control-socket", "app:app"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         text = _wait_for(lambda t: "left in" in t and "by an interrupted backup" in t, log, server)
     finally:
@@ -151,8 +158,11 @@ def test_the_scheduler_lock_holder_sweeps_every_temporary_first_and_a_waiting_pr
 def test_the_start_up_sweep_leaves_the_temporary_of_a_write_in_progress_alone(app, tmp_path):
     folder = app.config["BACKUP_DIR"]
     writing = _temp(folder, "fedcba9876543210")
-    writer = subprocess.Popen([sys.executable, "-c", HOLD, str(Path(app.config["DATA_DIR"]) / LOCK_NAME)],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)  # holds the backup lock, as a write does
+    writer = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(Path(app.config["DATA_DIR"]) / LOCK_NAME)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )  # holds the backup lock, as a write does
     try:
         assert writer.stdout.readline() == b"locked\n"
         swept = []

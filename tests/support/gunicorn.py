@@ -56,17 +56,37 @@ class Gunicorn:
 
     def __enter__(self):
         env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "WERKZEUG_", "VIBENVR_"))}
-        env.update(VIBENVR_DATA_DIR=str(self.data_dir), VIBENVR_SCHEDULER="on" if self.scheduler else "off",
-                   PYTHONUNBUFFERED="1")
+        env.update(
+            VIBENVR_DATA_DIR=str(self.data_dir),
+            VIBENVR_SCHEDULER="on" if self.scheduler else "off",
+            PYTHONUNBUFFERED="1",
+        )
         env.pop("DATABASE_URL", None)
         if os.environ.get("TEST_DATABASE_URL"):
             env["DATABASE_URL"] = os.environ["TEST_DATABASE_URL"]
         env.update(self.extra_env)
         with self.log_path.open("w") as out:
             self.process = subprocess.Popen(
-                [GUNICORN, "--workers", str(self.workers), "--threads", str(self.threads),
-                 "--bind", f"127.0.0.1:{self.port}", "--graceful-timeout", "20", "--no-control-socket", *self.args, "app:app"],
-                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+                [
+                    GUNICORN,
+                    "--workers",
+                    str(self.workers),
+                    "--threads",
+                    str(self.threads),
+                    "--bind",
+                    f"127.0.0.1:{self.port}",
+                    "--graceful-timeout",
+                    "20",
+                    "--no-control-socket",
+                    *self.args,
+                    "app:app",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         try:
             self._wait_until_serving()
         except BaseException:

@@ -59,21 +59,30 @@ def setup_code_command():
     first setup) show an earlier install. A new code is made when none is valid; it lasts 24 hours."""
     with command_database():
         if User.select().exists():
-            fail("this server has users, so /setup is closed and needs no code",
-                 ["to get in, set a password from the terminal: flask --app app users set-password USERNAME"])
+            fail(
+                "this server has users, so /setup is closed and needs no code",
+                ["to get in, set a password from the terminal: flask --app app users set-password USERNAME"],
+            )
     earlier = setupcode.here(current_app)
     if earlier is None:
-        click.echo("No setup code is needed: this data folder shows no earlier install (no backups, no marker), "
-                   "so /setup asks for none.", err=True)
+        click.echo(
+            "No setup code is needed: this data folder shows no earlier install (no backups, no marker), "
+            "so /setup asks for none.",
+            err=True,
+        )
         return
     try:
         code, _made = setupcode.current_code(current_app.config["DATA_DIR"], now())
     except OSError as exc:
-        fail(f"the setup code cannot be written in {current_app.config['DATA_DIR']} ({exc.strerror or exc})",
-             ["create the administrator from the terminal instead: flask --app app users create NAME --role admin"])
+        fail(
+            f"the setup code cannot be written in {current_app.config['DATA_DIR']} ({exc.strerror or exc})",
+            ["create the administrator from the terminal instead: flask --app app users create NAME --role admin"],
+        )
     click.echo(code.code)
-    click.echo(f"Enter it on /setup before {iso(code.expires_at)}. This server has been set up before: "
-               f"{earlier.reason()}.", err=True)
+    click.echo(
+        f"Enter it on /setup before {iso(code.expires_at)}. This server has been set up before: {earlier.reason()}.",
+        err=True,
+    )
 
 
 @users_cli.command("set-password")
@@ -113,7 +122,9 @@ def list_users_command():
 @tokens_cli.command("create")
 @click.argument("username")
 @click.option("--name", required=True, help="What the token is for, e.g. 'home-assistant'.")
-@click.option("--expires-days", type=click.IntRange(1, 3650), default=None, help="Expire after N days (default: never).")
+@click.option(
+    "--expires-days", type=click.IntRange(1, 3650), default=None, help="Expire after N days (default: never)."
+)
 def create_token_command(username, name, expires_days):
     """Print a new API token for USERNAME, alone on standard output (it is shown only once)."""
     with command_database():

@@ -19,8 +19,12 @@ def trust_device(user, name, moment):
     """Record a trusted device for ``user``; return the plain token for the cookie."""
     plain = secrets.token_urlsafe(32)
     TrustedDevice.create(
-        user=user, name=(name or "Unknown browser")[:200], token_hash=sha256_hex(plain),
-        last_used=moment, expires_at=moment + dt.timedelta(days=TRUST_DAYS), created_at=moment,
+        user=user,
+        name=(name or "Unknown browser")[:200],
+        token_hash=sha256_hex(plain),
+        last_used=moment,
+        expires_at=moment + dt.timedelta(days=TRUST_DAYS),
+        created_at=moment,
     )
     return plain
 
@@ -38,22 +42,50 @@ def trusted_device_for(user, plain, moment):
 
 def set_cookie(response, plain):
     response.set_cookie(
-        COOKIE_NAME, plain, max_age=TRUST_DAYS * 86400, httponly=True, samesite="Lax",
-        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")), path="/",
+        COOKIE_NAME,
+        plain,
+        max_age=TRUST_DAYS * 86400,
+        httponly=True,
+        samesite="Lax",
+        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+        path="/",
     )
 
 
 def describe_browser(user_agent):
     """'Firefox on Linux': a readable device name from the User-Agent header."""
     agent = user_agent or ""
-    browser = next((name for key, name in (
-        ("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"),
-        ("Chromium/", "Chromium"), ("Safari/", "Safari"),
-    ) if key in agent), "Browser")
-    system = next((name for key, name in (
-        ("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"), ("Windows", "Windows"),
-        ("Mac OS X", "macOS"), ("CrOS", "ChromeOS"), ("Linux", "Linux"),
-    ) if key in agent), "an unknown system")
+    browser = next(
+        (
+            name
+            for key, name in (
+                ("Edg/", "Edge"),
+                ("OPR/", "Opera"),
+                ("Firefox/", "Firefox"),
+                ("Chrome/", "Chrome"),
+                ("Chromium/", "Chromium"),
+                ("Safari/", "Safari"),
+            )
+            if key in agent
+        ),
+        "Browser",
+    )
+    system = next(
+        (
+            name
+            for key, name in (
+                ("Android", "Android"),
+                ("iPhone", "iPhone"),
+                ("iPad", "iPad"),
+                ("Windows", "Windows"),
+                ("Mac OS X", "macOS"),
+                ("CrOS", "ChromeOS"),
+                ("Linux", "Linux"),
+            )
+            if key in agent
+        ),
+        "an unknown system",
+    )
     return f"{browser} on {system}"
 
 

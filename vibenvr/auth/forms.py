@@ -25,14 +25,19 @@ class SetupForm(FlaskForm):
     email = EmailField("E-mail (optional)", validators=[Optional(), Length(max=320)])
     password = PasswordField(
         "Password",
-        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=1024,
-                                            message=f"At least {MIN_PASSWORD_LENGTH} characters.")],
+        validators=[
+            DataRequired(),
+            Length(min=MIN_PASSWORD_LENGTH, max=1024, message=f"At least {MIN_PASSWORD_LENGTH} characters."),
+        ],
     )
     confirm = PasswordField(
         "Repeat the password", validators=[DataRequired(), EqualTo("password", message="The passwords differ.")]
     )
-    setup_code = StringField("Setup code", validators=[Optional(), Length(max=64)],  # after a data loss only
-                             render_kw={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"})
+    setup_code = StringField(
+        "Setup code",
+        validators=[Optional(), Length(max=64)],  # after a data loss only
+        render_kw={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"},
+    )
 
 
 class TwoFactorForm(FlaskForm):

@@ -36,10 +36,16 @@ class LoginLimiter:
             window = dt.timedelta(seconds=limit.get_expiry())
             # The limit is reached while `amount` failures lie in the window; it lifts when the
             # amount-th latest of them leaves it.
-            rows = (SignInFailure.select(SignInFailure.at)
-                    .where((SignInFailure.scope == scope) & (SignInFailure.key == key)
-                           & (SignInFailure.at > moment - window))
-                    .order_by(SignInFailure.at.desc()).offset(limit.amount - 1).limit(1).tuples())
+            rows = (
+                SignInFailure.select(SignInFailure.at)
+                .where(
+                    (SignInFailure.scope == scope) & (SignInFailure.key == key) & (SignInFailure.at > moment - window)
+                )
+                .order_by(SignInFailure.at.desc())
+                .offset(limit.amount - 1)
+                .limit(1)
+                .tuples()
+            )
             for (at,) in rows:
                 wait = max(wait, math.ceil((at + window - moment).total_seconds()), 1)
         return wait

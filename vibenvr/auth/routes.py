@@ -83,9 +83,15 @@ def setup():
         try:
             setupcode.announce(current_app, earlier, now())
         except OSError as exc:
-            return render_template("auth/setup.html", form=form, earlier=earlier, error=(
-                f"The setup code cannot be made ({exc.strerror or exc}), so this page creates no administrator. "
-                "Create one from the terminal: flask --app app users create NAME --role admin")), 503
+            return render_template(
+                "auth/setup.html",
+                form=form,
+                earlier=earlier,
+                error=(
+                    f"The setup code cannot be made ({exc.strerror or exc}), so this page creates no administrator. "
+                    "Create one from the terminal: flask --app app users create NAME --role admin"
+                ),
+            ), 503
         if request.method == "POST":
             wait = login_limiter().retry_after(setupcode.LIMIT_KEY, client_address())
             if wait:
@@ -110,8 +116,11 @@ def setup():
         if earlier:
             login_limiter().succeeded(setupcode.LIMIT_KEY)
         _sign_in(user)
-        flash(f"Welcome, {user.username}. Your administrator account is ready. "
-              "Turn on two-factor authentication on the Security page.", "success")
+        flash(
+            f"Welcome, {user.username}. Your administrator account is ready. "
+            "Turn on two-factor authentication on the Security page.",
+            "success",
+        )
         return redirect(url_for("main.index"))
     return render_template("auth/setup.html", form=form, earlier=earlier), (422 if form.errors else 200)
 
@@ -126,8 +135,10 @@ def _setup_code_refused(form):
         return None
     else:
         login_limiter().failed(setupcode.LIMIT_KEY, client_address())
-        form.setup_code.errors = ["That is not the current setup code. Take it from the server log, or run the "
-                                  "command shown above and use the code it prints."]
+        form.setup_code.errors = [
+            "That is not the current setup code. Take it from the server log, or run the "
+            "command shown above and use the code it prints."
+        ]
         status = 401
     return render_template("auth/setup.html", form=form, earlier=setupcode.here(current_app)), status
 
@@ -148,8 +159,11 @@ def _authenticate(username, password):
     if needs_rehash(user.hashed_password):
         # Only this column, and only if no restore or reset changed the hash since it was read.
         rehashed = hash_password(password)
-        if User.update(hashed_password=rehashed).where(
-                (User.id == user.id) & (User.hashed_password == user.hashed_password)).execute():
+        if (
+            User.update(hashed_password=rehashed)
+            .where((User.id == user.id) & (User.hashed_password == user.hashed_password))
+            .execute()
+        ):
             sessions.follow_rehash(user.id, user.hashed_password, rehashed)  # they stay signed in
             user.hashed_password = rehashed
     return user
@@ -234,8 +248,11 @@ def two_factor():
     _sign_in(user)
     if used_recovery:
         left = twofactor.remaining_recovery_codes(user)
-        flash(f"You signed in with a recovery code; {left} unused code{'s' if left != 1 else ''} left. "
-              "Make new ones on the Security page if you are running low.", "warning")
+        flash(
+            f"You signed in with a recovery code; {left} unused code{'s' if left != 1 else ''} left. "
+            "Make new ones on the Security page if you are running low.",
+            "warning",
+        )
     response = redirect(next_url or url_for("main.index"))
     if trust:
         plain = devices.trust_device(user, devices.describe_browser(request.user_agent.string), now())

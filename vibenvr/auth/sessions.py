@@ -44,8 +44,14 @@ def start(user, pending=False):
     agent = request.user_agent.string if has_request_context() else ""
     address = request.remote_addr if has_request_context() else ""
     UserSession.create(
-        session_hash=sha256_hex(plain), user_id=user.id, password_mark=password_mark(user), is_pending=pending,
-        created_at=moment, last_seen_at=moment, user_agent=(agent or "")[:300], address=(address or "")[:64],
+        session_hash=sha256_hex(plain),
+        user_id=user.id,
+        password_mark=password_mark(user),
+        is_pending=pending,
+        created_at=moment,
+        last_seen_at=moment,
+        user_agent=(agent or "")[:300],
+        address=(address or "")[:64],
     )
     return plain
 
@@ -135,9 +141,11 @@ def end_all(user_id, keep=None):
 def sessions_of(user, moment=None):
     """The valid signed-in sessions of ``user``, most recently used first."""
     moment = moment or now()
-    rows = (UserSession.select()
-            .where((UserSession.user_id == user.id) & (UserSession.is_pending == False))  # noqa: E712
-            .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc()))
+    rows = (
+        UserSession.select()
+        .where((UserSession.user_id == user.id) & (UserSession.is_pending == False))  # noqa: E712
+        .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())
+    )
     return [row for row in rows if _still_valid(row, user, moment)]
 
 
@@ -152,7 +160,8 @@ def purge_expired():
     moment = now()
     longest, idle = _limits()
     UserSession.delete().where(
-        (UserSession.created_at < moment - longest) | (UserSession.last_seen_at < moment - idle)
+        (UserSession.created_at < moment - longest)
+        | (UserSession.last_seen_at < moment - idle)
         | ((UserSession.is_pending == True) & (UserSession.created_at < moment - PENDING_LIFETIME))  # noqa: E712
     ).execute()
 
@@ -160,9 +169,13 @@ def purge_expired():
 def purge_orphans():
     """Delete the records of users that are gone, disabled or have another password (after a restore)."""
     users = {user.id: user for user in User.select()}
-    stale = [row.id for row in UserSession.select()
-             if row.user_id not in users or not users[row.user_id].is_active
-             or row.password_mark != password_mark(users[row.user_id])]
+    stale = [
+        row.id
+        for row in UserSession.select()
+        if row.user_id not in users
+        or not users[row.user_id].is_active
+        or row.password_mark != password_mark(users[row.user_id])
+    ]
     if stale:
         UserSession.delete().where(UserSession.id.in_(stale)).execute()
     return len(stale)
@@ -173,7 +186,8 @@ def follow_rehash(user_id, old_hash, new_hash):
     old = password_mark(User(id=user_id, hashed_password=old_hash))
     new = password_mark(User(id=user_id, hashed_password=new_hash))
     UserSession.update(password_mark=new).where(
-        (UserSession.user_id == user_id) & (UserSession.password_mark == old)).execute()
+        (UserSession.user_id == user_id) & (UserSession.password_mark == old)
+    ).execute()
 
 
 def _on_logout(_app, user=None, **_extra):

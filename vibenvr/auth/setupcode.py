@@ -87,9 +87,12 @@ def earlier_install(data_dir, backup_dir):
 
 def mark_installed(data_dir, moment, how):
     """Write ``<data>/installed`` (0600, atomically) unless it exists; True when this call wrote it."""
-    body = {"installed_at": iso(moment), "how": how,
-            "about": "VibeNVR Config was set up in this data folder. While this file exists, /setup on an empty "
-                     f"database asks for the one-time setup code that the server logs and `{COMMAND}` prints."}
+    body = {
+        "installed_at": iso(moment),
+        "how": how,
+        "about": "VibeNVR Config was set up in this data folder. While this file exists, /setup on an empty "
+        f"database asks for the one-time setup code that the server logs and `{COMMAND}` prints.",
+    }
     return create_once(Path(data_dir) / MARKER_NAME, json.dumps(body, indent=2) + "\n")
 
 
@@ -151,8 +154,12 @@ def first_admin_created(data_dir, moment, how):
         mark_installed(data_dir, moment, how)
         spend(data_dir)
     except OSError as exc:
-        log.warning("could not write the marker %s (%s): after a data loss /setup will ask for a setup code "
-                    "only while backups are in the backup folder", Path(data_dir) / MARKER_NAME, exc.strerror or exc)
+        log.warning(
+            "could not write the marker %s (%s): after a data loss /setup will ask for a setup code "
+            "only while backups are in the backup folder",
+            Path(data_dir) / MARKER_NAME,
+            exc.strerror or exc,
+        )
 
 
 # --- in the app ---------------------------------------------------------------------------------------
@@ -170,10 +177,16 @@ def announce(app, earlier, moment, force=False):
     last = app.extensions.get("vibenvr_setup_code_logged")
     if force or made or last is None or not (last <= moment < last + ANNOUNCE_EVERY):
         app.extensions["vibenvr_setup_code_logged"] = moment
-        log.warning("The database has no user, but this server has been set up before (%s). /setup asks for the "
-                    "setup code %s (valid until %s) before it creates an administrator. `%s` prints it too. "
-                    "To get the old accounts back instead, restore a backup: flask --app app backup restore NAME "
-                    "--yes", earlier.reason(), code.code, iso(code.expires_at), COMMAND)
+        log.warning(
+            "The database has no user, but this server has been set up before (%s). /setup asks for the "
+            "setup code %s (valid until %s) before it creates an administrator. `%s` prints it too. "
+            "To get the old accounts back instead, restore a backup: flask --app app backup restore NAME "
+            "--yes",
+            earlier.reason(),
+            code.code,
+            iso(code.expires_at),
+            COMMAND,
+        )
     return code
 
 

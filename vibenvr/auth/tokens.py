@@ -25,8 +25,9 @@ def issue_token(user, name, expires_days=None):
     plain = new_secret()
     created = clock_now()
     expires_at = created + dt.timedelta(days=expires_days) if expires_days else None
-    token = ApiToken.create(name=name, user=user, token_hash=sha256_hex(plain), created_at=created,
-                            expires_at=expires_at)
+    token = ApiToken.create(
+        name=name, user=user, token_hash=sha256_hex(plain), created_at=created, expires_at=expires_at
+    )
     return token, plain
 
 
@@ -35,12 +36,7 @@ def user_for_token(plain, now=None):
     if not plain or len(plain) > 512:
         return None
     now = now or clock_now()
-    token = (
-        ApiToken.select(ApiToken, User)
-        .join(User)
-        .where(ApiToken.token_hash == sha256_hex(plain))
-        .first()
-    )
+    token = ApiToken.select(ApiToken, User).join(User).where(ApiToken.token_hash == sha256_hex(plain)).first()
     if token is None or not token.is_active or not token.user.is_active:
         return None
     if token.expires_at is not None and token.expires_at <= now:

@@ -30,7 +30,7 @@ def new_secret():
 
 def format_secret(secret):
     """``ABCD EFGH …``: easier to type into an app by hand."""
-    return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+    return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
 
 
 def provisioning_uri(secret, username, issuer):
@@ -39,7 +39,9 @@ def provisioning_uri(secret, username, issuer):
 
 def qr_svg(uri):
     """The otpauth URI as an inline SVG QR code."""
-    return segno.make(uri, error="m").svg_inline(scale=5, border=2, omitsize=True, title="QR code for your authenticator app")
+    return segno.make(uri, error="m").svg_inline(
+        scale=5, border=2, omitsize=True, title="QR code for your authenticator app"
+    )
 
 
 def is_totp_code(code):
@@ -74,8 +76,12 @@ def accept_totp(user, code, moment, secret=None):
 
 def _claim_step(user_id, step, moment):
     def advance():
-        return TotpLastStep.update(step=step, used_at=moment).where(
-            (TotpLastStep.user_id == user_id) & (TotpLastStep.step < step)).execute() == 1
+        return (
+            TotpLastStep.update(step=step, used_at=moment)
+            .where((TotpLastStep.user_id == user_id) & (TotpLastStep.step < step))
+            .execute()
+            == 1
+        )
 
     if advance():
         return True
@@ -115,7 +121,9 @@ def use_recovery_code(user, code):
     if not clean or len(clean) > 64:
         return False
     for row in RecoveryCode.select().where(RecoveryCode.user == user.id):
-        if verify_password(row.code_hash, clean) or (code.strip() != clean and verify_password(row.code_hash, code.strip())):
+        if verify_password(row.code_hash, clean) or (
+            code.strip() != clean and verify_password(row.code_hash, code.strip())
+        ):
             # Deleting by id makes two simultaneous uses of one code succeed at most once.
             return RecoveryCode.delete().where(RecoveryCode.id == row.id).execute() == 1
     return False

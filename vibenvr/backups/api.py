@@ -1,6 +1,5 @@
 """``/api/backups…`` and ``/api/config/…`` (SPEC §9): admin only, JSON in and out."""
 
-
 from flask import Blueprint, current_app, jsonify, request
 
 from ..auth.decorators import admin_required
@@ -34,15 +33,17 @@ def create():
 def status():
     settings = get_settings()
     pause = current_pause(current_app.config["DATA_DIR"], service.clock())
-    return jsonify({
-        "enabled": settings["backup_auto_enabled"],
-        "frequency_hours": settings["backup_auto_frequency_hours"],
-        "retention": settings["backup_auto_retention"],
-        **read_status(current_app.config["DATA_DIR"]),
-        "paused_until": iso(pause.until) if pause else None,  # a sanity run holds automatic backups back
-        "paused_by": pause.by if pause else None,
-        "damaged": service.get_store().damaged_names(),  # automatic backups that failed validation, kept aside
-    })
+    return jsonify(
+        {
+            "enabled": settings["backup_auto_enabled"],
+            "frequency_hours": settings["backup_auto_frequency_hours"],
+            "retention": settings["backup_auto_retention"],
+            **read_status(current_app.config["DATA_DIR"]),
+            "paused_until": iso(pause.until) if pause else None,  # a sanity run holds automatic backups back
+            "paused_by": pause.by if pause else None,
+            "damaged": service.get_store().damaged_names(),  # automatic backups that failed validation, kept aside
+        }
+    )
 
 
 @bp.get("/backups/<name>")

@@ -102,14 +102,25 @@ def verify(name_or_path):
 
 @backup_cli.command("restore")
 @click.argument("name_or_path")
-@click.option("--mode", type=click.Choice(MODES), default="replace", show_default=True,
-              help="replace: the configuration becomes the backup's; merge: add and update, delete nothing.")
-@click.option("--section", "sections", multiple=True, type=click.Choice(SECTIONS),
-              help="Restore only this section (repeatable); dependent sections come along.")
+@click.option(
+    "--mode",
+    type=click.Choice(MODES),
+    default="replace",
+    show_default=True,
+    help="replace: the configuration becomes the backup's; merge: add and update, delete nothing.",
+)
+@click.option(
+    "--section",
+    "sections",
+    multiple=True,
+    type=click.Choice(SECTIONS),
+    help="Restore only this section (repeatable); dependent sections come along.",
+)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--force", is_flag=True, help="Restore even if no active administrator would remain.")
-@click.option("--no-safety", is_flag=True,
-              help="Write no safety backup first: for when the current configuration cannot be read.")
+@click.option(
+    "--no-safety", is_flag=True, help="Write no safety backup first: for when the current configuration cannot be read."
+)
 def restore(name_or_path, mode, sections, yes, force, no_safety):
     """Restore a backup by name, or a backup file anywhere on disk.
 
@@ -126,16 +137,29 @@ def restore(name_or_path, mode, sections, yes, force, no_safety):
     first = "No safety backup is written (--no-safety)." if no_safety else "A safety backup is written first."
     if not yes and not click.confirm(f"{what} this backup{scope}? {first}", default=False):
         fail("cancelled; nothing was changed")
-    hint = None if no_safety else ("if the current configuration cannot be read, run this again with --no-safety: "
-                                   "it restores without a safety backup")
+    hint = (
+        None
+        if no_safety
+        else (
+            "if the current configuration cannot be read, run this again with --no-safety: "
+            "it restores without a safety backup"
+        )
+    )
     try:
-        answer = _run(lambda: service.restore(valid, mode=mode, sections=list(sections) or None, force=force,
-                                              safety=not no_safety), hint=hint)
+        answer = _run(
+            lambda: service.restore(
+                valid, mode=mode, sections=list(sections) or None, force=force, safety=not no_safety
+            ),
+            hint=hint,
+        )
     except (LookupError, TypeError, ValueError) as exc:  # a stored value the safety backup cannot read
         if no_safety:
             fail(f"the restore stopped ({exc}); nothing was changed")
-        fail(f"the current configuration cannot be read, so no safety backup could be written ({exc}); nothing was "
-             "changed", [hint])
+        fail(
+            f"the current configuration cannot be read, so no safety backup could be written ({exc}); nothing was "
+            "changed",
+            [hint],
+        )
     _report(answer)
     if answer["safety_backup"]:
         click.echo(f"Safety backup of the previous configuration: {answer['safety_backup']}")
@@ -154,29 +178,46 @@ def _rebuild(valid, mode, sections, yes, force):
     health = current_app.extensions["dbhealth"]
     problem = health.problem
     if problem.path is None:
-        fail(f"{problem.headline()}; nothing was moved or changed.", [
-            "a PostgreSQL database is never moved or recreated: make the server reachable (check DATABASE_URL), "
-            "or create an empty database and point DATABASE_URL at it, then run this restore again"], bullet="")
+        fail(
+            f"{problem.headline()}; nothing was moved or changed.",
+            [
+                "a PostgreSQL database is never moved or recreated: make the server reachable (check DATABASE_URL), "
+                "or create an empty database and point DATABASE_URL at it, then run this restore again"
+            ],
+            bullet="",
+        )
     if not problem.damaged:
         refuse_unusable_database("nothing was moved or changed")
     if mode != "replace" or sections:
-        fail("the current database is damaged, so only a whole restore can rebuild it: run it without --mode "
-             "merge and --section; nothing was changed")
-    if not yes and not click.confirm("The current database is damaged and cannot be backed up. Keep it aside and "
-                                     "rebuild the configuration from this backup?", default=False):
+        fail(
+            "the current database is damaged, so only a whole restore can rebuild it: run it without --mode "
+            "merge and --section; nothing was changed"
+        )
+    if not yes and not click.confirm(
+        "The current database is damaged and cannot be backed up. Keep it aside and "
+        "rebuild the configuration from this backup?",
+        default=False,
+    ):
         fail("cancelled; nothing was changed")
 
     def work():
         with service.lock():
             return rebuild.restore_into_fresh(
-                problem.path, valid, service.clock(), health.prepare,
-                lambda: service.restore(valid, safety=False, force=force), force=force)
+                problem.path,
+                valid,
+                service.clock(),
+                health.prepare,
+                lambda: service.restore(valid, safety=False, force=force),
+                force=force,
+            )
 
     answer, kept = _run(work, files_only=True)
     health.problem = None
     _report(answer)
-    click.echo(f"No safety backup was written: the current database is unreadable ({problem.reason}), so it "
-               "could not be backed up.")
+    click.echo(
+        f"No safety backup was written: the current database is unreadable ({problem.reason}), so it "
+        "could not be backed up."
+    )
     sides = [suffix for suffix in rebuild.SIDE_FILES if Path(f"{kept}{suffix}").exists()]
     also = f" (with its {' and '.join(sides)} file{'s' if len(sides) > 1 else ''})" if sides else ""
     click.echo(f"The damaged database was kept at {kept}{also}.")
@@ -193,6 +234,7 @@ def delete(name):
 @backup_cli.command("prune")
 def prune():
     """Apply retention now: automatic backups beyond the setting, safety backups beyond five."""
+
     def work():
         store = service.get_store()
         with service.lock():

@@ -87,7 +87,12 @@ class DamagedBackup(BackupError):
     """
 
     def __init__(self, name, kept_as, reason):
-        super().__init__([f"the automatic backup {name} was written but fails the validation a restore applies, so "
-                          f"it could not be restored: {reason}. It is kept as {kept_as} (listed as damaged); no "
-                          "backup was deleted"], status=500)
+        super().__init__(
+            [
+                f"the automatic backup {name} was written but fails the validation a restore applies, so "
+                f"it could not be restored: {reason}. It is kept as {kept_as} (listed as damaged); no "
+                "backup was deleted"
+            ],
+            status=500,
+        )
         self.name, self.kept_as, self.reason = name, kept_as, reason

@@ -38,14 +38,18 @@ def _read(path):
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise KeyProblem(f"the backup key {path} cannot be read ({exc}); restore it from the emergency kit "
-                         "(its AGE-SECRET-KEY-1… line) or move it away to make a new key") from None
+        raise KeyProblem(
+            f"the backup key {path} cannot be read ({exc}); restore it from the emergency kit "
+            "(its AGE-SECRET-KEY-1… line) or move it away to make a new key"
+        ) from None
     lines = [line.strip() for line in text.splitlines() if line.strip().upper().startswith("AGE-SECRET-KEY-1")]
     try:
         return x25519.Identity.from_str(lines[0])
     except (IndexError, pyrage.IdentityError, ValueError):
-        raise KeyProblem(f"the backup key {path} holds no valid age identity; put the emergency kit's "
-                         "AGE-SECRET-KEY-1… line back in it, or move it away to make a new key") from None
+        raise KeyProblem(
+            f"the backup key {path} holds no valid age identity; put the emergency kit's "
+            "AGE-SECRET-KEY-1… line back in it, or move it away to make a new key"
+        ) from None
 
 
 def load_identity(data_dir):
@@ -61,8 +65,7 @@ def server_identity(data_dir, moment):
     if identity is not None:
         return identity
     made = x25519.Identity.generate()
-    body = (f"# VibeNVR Config backup key, created: {iso(moment)}\n"
-            f"# public key: {made.to_public()}\n{made}\n")
+    body = f"# VibeNVR Config backup key, created: {iso(moment)}\n# public key: {made.to_public()}\n{made}\n"
     if create_once(path, body):
         log.info("made the backup key %s (recipient %s)", path, made.to_public())
     return _read(path)
@@ -74,22 +77,24 @@ def recipient_text(identity):
 
 def kit_text(identity, system_name, moment):
     """The emergency kit: an age identity file (comments and the key line) that says how to use it."""
-    return "\n".join([
-        "# VibeNVR Config emergency kit",
-        f"# Server: {system_name}",
-        f"# Made: {iso(moment)}",
-        f"# Public key (recipient): {recipient_text(identity)}",
-        "#",
-        "# This file opens every encrypted backup of this server, also when the server and its disk are gone.",
-        "# Keep it OFF the server: in a password manager, on a USB stick in a drawer, or printed.",
-        "# Anyone holding it can read the backups (password hashes, 2FA secrets, camera credentials).",
-        "#",
-        "# To open a backup with the standard age tool (https://age-encryption.org, 'apt install age'):",
-        f"#   {OPEN_COMMAND}",
-        "# Or import the .json.age file on System Backups and give this file when asked.",
-        str(identity),
-        "",
-    ])
+    return "\n".join(
+        [
+            "# VibeNVR Config emergency kit",
+            f"# Server: {system_name}",
+            f"# Made: {iso(moment)}",
+            f"# Public key (recipient): {recipient_text(identity)}",
+            "#",
+            "# This file opens every encrypted backup of this server, also when the server and its disk are gone.",
+            "# Keep it OFF the server: in a password manager, on a USB stick in a drawer, or printed.",
+            "# Anyone holding it can read the backups (password hashes, 2FA secrets, camera credentials).",
+            "#",
+            "# To open a backup with the standard age tool (https://age-encryption.org, 'apt install age'):",
+            f"#   {OPEN_COMMAND}",
+            "# Or import the .json.age file on System Backups and give this file when asked.",
+            str(identity),
+            "",
+        ]
+    )
 
 
 def mark_kit_downloaded(data_dir, moment, by):

@@ -11,8 +11,16 @@ from ..timeutil import parse_iso
 NAMED = {"storage_profiles": (StorageProfile, "name"), "cameras": (Camera, "name"), "groups": (Group, "name")}
 #: The fields of a user item written onto its ``User`` row as they are (``username`` is the natural key;
 #: ``is_active``, the allowed ids and ``created_at`` are mapped in ``_upsert_users``).
-COPIED_USER_FIELDS = ("email", "hashed_password", "role", "language", "is_2fa_enabled", "totp_secret",
-                      "restrict_camera_access", "extra")
+COPIED_USER_FIELDS = (
+    "email",
+    "hashed_password",
+    "role",
+    "language",
+    "is_2fa_enabled",
+    "totp_secret",
+    "restrict_camera_access",
+    "extra",
+)
 
 
 def _existing(model, key):
@@ -30,7 +38,8 @@ def merge(valid, chosen, result):
         given = {k: v for k, v in doc["settings"].items() if k in valid.given_settings}
         for key, value in given.items():
             Setting.insert(key=key, value=value).on_conflict(
-                conflict_target=[Setting.key], update={Setting.value: value}).execute()
+                conflict_target=[Setting.key], update={Setting.value: value}
+            ).execute()
         result.counts["settings"] = len(given)
     for section, (model, key) in NAMED.items():
         ids[section] = _upsert_named(doc, section, model, key, chosen, ids)
@@ -93,22 +102,32 @@ def _times_from_iso(row, *keys):
 def _upsert_owned(doc, chosen, users, result):
     if "api_tokens" in chosen:
         for token in doc["api_tokens"]:
-            values = {"name": token["name"], "user": users[token["username"]], "is_active": token["is_active"],
-                      **_times_from_iso(token, "created_at", "last_used_at", "expires_at")}
+            values = {
+                "name": token["name"],
+                "user": users[token["username"]],
+                "is_active": token["is_active"],
+                **_times_from_iso(token, "created_at", "last_used_at", "expires_at"),
+            }
             ApiToken.insert(token_hash=token["token_hash"], **values).on_conflict(
-                conflict_target=[ApiToken.token_hash], update=values).execute()
+                conflict_target=[ApiToken.token_hash], update=values
+            ).execute()
         result.counts["api_tokens"] = len(doc["api_tokens"])
     if "recovery_codes" in chosen:
         have = set(RecoveryCode.select(RecoveryCode.user, RecoveryCode.code_hash).tuples())
         for code in doc["recovery_codes"]:
             if (users[code["username"]], code["code_hash"]) not in have:
-                RecoveryCode.insert(user=users[code["username"]], code_hash=code["code_hash"],
-                                    created_at=parse_iso(code["created_at"])).execute()
+                RecoveryCode.insert(
+                    user=users[code["username"]], code_hash=code["code_hash"], created_at=parse_iso(code["created_at"])
+                ).execute()
         result.counts["recovery_codes"] = len(doc["recovery_codes"])
     if "trusted_devices" in chosen:
         for device in doc["trusted_devices"]:
-            values = {"name": device["name"], "user": users[device["username"]],
-                      **_times_from_iso(device, "last_used", "expires_at", "created_at")}
+            values = {
+                "name": device["name"],
+                "user": users[device["username"]],
+                **_times_from_iso(device, "last_used", "expires_at", "created_at"),
+            }
             TrustedDevice.insert(token_hash=device["token_hash"], **values).on_conflict(
-                conflict_target=[TrustedDevice.token_hash], update=values).execute()
+                conflict_target=[TrustedDevice.token_hash], update=values
+            ).execute()
         result.counts["trusted_devices"] = len(doc["trusted_devices"])

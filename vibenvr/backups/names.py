@@ -60,7 +60,7 @@ def shown_name(name):
 def suggest_name(name, taken=()):
     """A name the API can address for a file named ``name``: ``backup (1).json`` → ``backup_1.json``."""
     stem = _decoded(name)
-    stem = stem[:-len(".json")] if stem.lower().endswith(".json") else stem
+    stem = stem[: -len(".json")] if stem.lower().endswith(".json") else stem
     stem = "".join(c for c in unicodedata.normalize("NFKD", stem) if not unicodedata.combining(c))  # é → e
     stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem)
     stem = re.sub(r"\.{2,}", ".", re.sub(r"_{2,}", "_", stem))

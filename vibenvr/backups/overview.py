@@ -18,14 +18,32 @@ from .document.canonical import SECTIONS
 from .store import SAFETY_KEEP
 
 PER_PAGE = 50
-KIND_LABELS = {"auto": "Automatic", "manual": "Manual", "imported": "Imported", "safety": "Safety", "other": "Other",
-               "unusable": "Unusable"}
-KIND_BADGES = {"auto": "badge-blue", "manual": "badge-green", "imported": "badge-purple", "safety": "badge-amber",
-               "other": "badge-grey", "unusable": "badge-red"}
+KIND_LABELS = {
+    "auto": "Automatic",
+    "manual": "Manual",
+    "imported": "Imported",
+    "safety": "Safety",
+    "other": "Other",
+    "unusable": "Unusable",
+}
+KIND_BADGES = {
+    "auto": "badge-blue",
+    "manual": "badge-green",
+    "imported": "badge-purple",
+    "safety": "badge-amber",
+    "other": "badge-grey",
+    "unusable": "badge-red",
+}
 SECTION_LABELS = {
-    "settings": "Settings", "storage_profiles": "Storage profiles", "cameras": "Cameras", "groups": "Groups",
-    "associations": "Cameras in groups", "users": "Users", "api_tokens": "API tokens",
-    "recovery_codes": "2FA recovery codes", "trusted_devices": "Trusted devices",
+    "settings": "Settings",
+    "storage_profiles": "Storage profiles",
+    "cameras": "Cameras",
+    "groups": "Groups",
+    "associations": "Cameras in groups",
+    "users": "Users",
+    "api_tokens": "API tokens",
+    "recovery_codes": "2FA recovery codes",
+    "trusted_devices": "Trusted devices",
 }
 
 
@@ -83,7 +101,7 @@ def listing(page=1, kind=""):
     pages = max(1, math.ceil(len(entries) / PER_PAGE))
     page = min(max(page_number(page), 1), pages)
     start = (page - 1) * PER_PAGE
-    return Listing(entries[start:start + PER_PAGE], len(entries), page, pages, kind, by_kind, total_size)
+    return Listing(entries[start : start + PER_PAGE], len(entries), page, pages, kind, by_kind, total_size)
 
 
 def _time(value):
@@ -107,8 +125,8 @@ def automatic_status():
         "retention": settings["backup_auto_retention"],
         "safety_keep": SAFETY_KEEP,
         "last_success": success and {"name": str(success.get("name") or ""), "at": _time(success.get("at"))},
-        "last_failure": failure and {"reason": str(failure.get("reason") or "no reason was recorded"),
-                                     "at": _time(failure.get("at"))},
+        "last_failure": failure
+        and {"reason": str(failure.get("reason") or "no reason was recorded"), "at": _time(failure.get("at"))},
         "next_run": next_run,
         "has_run": bool(success or failure),
         "scheduler_off": not current_app.config.get("SCHEDULER_ENABLED"),
@@ -133,9 +151,13 @@ def session_warning(valid, user):
     if mine is None:
         return f"Your account “{user.username}” is not in this backup, so you will be signed out after the restore."
     if mine["role"] != "admin" or not mine["is_active"]:
-        return (f"Your account “{user.username}” is not an active administrator in this backup, so you will be "
-                "signed out after the restore.")
+        return (
+            f"Your account “{user.username}” is not an active administrator in this backup, so you will be "
+            "signed out after the restore."
+        )
     if mine["id"] != user.id or mine["hashed_password"] != user.hashed_password:
-        return (f"Your account “{user.username}” has a different password (or id) in this backup: you will be "
-                "signed out and sign in again with the password it holds.")
+        return (
+            f"Your account “{user.username}” has a different password (or id) in this backup: you will be "
+            "signed out and sign in again with the password it holds."
+        )
     return None

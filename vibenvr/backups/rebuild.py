@@ -48,7 +48,9 @@ def _build(temp, prepare, restore):
             answer = restore()
         with db.connection_context():
             db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-            db.execute_sql("PRAGMA journal_mode = delete")  # one self-contained file to rename; WAL again at the next connection
+            db.execute_sql(
+                "PRAGMA journal_mode = delete"
+            )  # one self-contained file to rename; WAL again at the next connection
     finally:
         database.init(original)
     return answer

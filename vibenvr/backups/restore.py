@@ -43,8 +43,9 @@ def resolve_sections(sections=None):
         return SECTIONS
     unknown = [s for s in sections if s not in SECTIONS]
     if unknown:
-        raise RestoreRefused(f"unknown section(s) {', '.join(map(str, unknown))}; "
-                             f"the sections are {', '.join(SECTIONS)}")
+        raise RestoreRefused(
+            f"unknown section(s) {', '.join(map(str, unknown))}; the sections are {', '.join(SECTIONS)}"
+        )
     wanted = set(sections)
     changed = True
     while changed:
@@ -70,7 +71,8 @@ def check_restorable(valid, mode="replace", sections=None, force=False):
     if not force and "users" in chosen and not _admin_remains(valid.doc["users"], mode):
         raise RestoreRefused(
             "the backup has no active administrator, so restoring it would lock everyone out; "
-            "restore it from the terminal with --force if that is really wanted")
+            "restore it from the terminal with --force if that is really wanted"
+        )
     return chosen
 
 
@@ -91,8 +93,11 @@ def check_references(doc, chosen, mode):
         for user in doc["users"]:
             wanted["cameras"] |= set(user["allowed_camera_ids"])
             wanted["groups"] |= set(user["allowed_group_ids"])
-    owners = set() if "users" in chosen else {
-        r["username"] for s in ("api_tokens", "recovery_codes", "trusted_devices") if s in chosen for r in doc[s]}
+    owners = (
+        set()
+        if "users" in chosen
+        else {r["username"] for s in ("api_tokens", "recovery_codes", "trusted_devices") if s in chosen for r in doc[s]}
+    )
     missing = []
     for section, ids in wanted.items():
         if section in chosen or not ids:
@@ -108,13 +113,17 @@ def check_references(doc, chosen, mode):
     if mode == "merge":
         missing += [f'user "{u}"' for u in absent]
         if missing:
-            raise RestoreRefused("the merge refers to rows that are neither in the chosen sections nor in the "
-                                 f"current configuration: {', '.join(sorted(set(missing)))}; add those sections")
+            raise RestoreRefused(
+                "the merge refers to rows that are neither in the chosen sections nor in the "
+                f"current configuration: {', '.join(sorted(set(missing)))}; add those sections"
+            )
     else:
         missing += [f"User {u!r}" for u in absent]
         if missing:
-            raise RestoreRefused("the chosen sections refer to rows the current configuration does not have: "
-                                 f"{', '.join(missing)}; restore those sections too")
+            raise RestoreRefused(
+                "the chosen sections refer to rows the current configuration does not have: "
+                f"{', '.join(missing)}; restore those sections too"
+            )
 
 
 def _present(field, values):
@@ -129,8 +138,11 @@ def _admin_remains(users, mode):
         return True
     if mode == "merge":  # existing admins stay unless the backup demotes or disables them
         incoming = {u["username"] for u in users}
-        return (User.select().where((User.role == "admin") & User.is_active_user
-                                    & User.username.not_in(incoming or [""])).exists())
+        return (
+            User.select()
+            .where((User.role == "admin") & User.is_active_user & User.username.not_in(incoming or [""]))
+            .exists()
+        )
     return False
 
 
@@ -156,8 +168,9 @@ def restore_document(valid, mode="replace", sections=None, force=False):
         if not isinstance(exc, PeeweeException):
             raise
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise RestoreFailed(f"the database refused the restore ({reason}); it was rolled back and "
-                            "nothing changed") from exc
+        raise RestoreFailed(
+            f"the database refused the restore ({reason}); it was rolled back and nothing changed"
+        ) from exc
     return result
 
 
@@ -215,6 +228,8 @@ def _advance_sequences(chosen):
     for table in TABLES:
         if table.section in chosen and "id" in table.keys:
             name = table.model._meta.table_name
-            sql = (f"SELECT setval(pg_get_serial_sequence('\"{name}\"', 'id'), "  # noqa: S608 - names from models
-                   f'COALESCE((SELECT MAX("id") FROM "{name}"), 0) + 1, false)')
+            sql = (
+                f"SELECT setval(pg_get_serial_sequence('\"{name}\"', 'id'), "  # noqa: S608 - names from models
+                f'COALESCE((SELECT MAX("id") FROM "{name}"), 0) + 1, false)'
+            )
             db.execute_sql(sql)

@@ -68,8 +68,12 @@ def _list_changed(message, new_name=None, page=1, kind="", extra=""):
         flash(message, "success")
         return redirect(url_for("backups.page", **listing.params()), code=303)
     context = _context(listing, new_name=new_name)
-    body = (render_template("backups/_list.html", **context) + message_oob("success", message)
-            + '<div id="dialog-slot" hx-swap-oob="innerHTML"></div>' + extra)
+    body = (
+        render_template("backups/_list.html", **context)
+        + message_oob("success", message)
+        + '<div id="dialog-slot" hx-swap-oob="innerHTML"></div>'
+        + extra
+    )
     response = make_response(body, 200)
     response.vary.add("HX-Request")
     return response
@@ -142,19 +146,26 @@ def restore(name):
         valid = service.load_backup(name)
         answer = service.restore(valid)
     except NOT_RESTORED as exc:
-        errors = ["The file no longer passes validation (it changed after it was shown)."] if isinstance(
-            exc, BackupError) else [_sentence(str(exc))]
+        errors = (
+            ["The file no longer passes validation (it changed after it was shown)."]
+            if isinstance(exc, BackupError)
+            else [_sentence(str(exc))]
+        )
         return _confirm("restore", entry, exc.status, **_restore_preview(entry, error=errors))
     made = local_time(valid.created_at)
-    message = (f"Restored {name} ({overview.KIND_LABELS.get(valid.kind, valid.kind).lower()} backup of {made}). "
-               f"The configuration from before the restore was saved as {answer['safety_backup']}; "
-               "restore that file to undo.")
+    message = (
+        f"Restored {name} ({overview.KIND_LABELS.get(valid.kind, valid.kind).lower()} backup of {made}). "
+        f"The configuration from before the restore was saved as {answer['safety_backup']}; "
+        "restore that file to undo."
+    )
     username = sign_out_if_no_longer_admin()
     signed_out = username is not None
     if signed_out:
-        flash(f"{message} You were signed out because “{username}” is not an active administrator with the same "
-              "password in the restored configuration. Sign in with an administrator account from that backup.",
-              "warning")
+        flash(
+            f"{message} You were signed out because “{username}” is not an active administrator with the same "
+            "password in the restored configuration. Sign in with an administrator account from that backup.",
+            "warning",
+        )
     else:
         flash(message, "success")
     target = url_for("auth.login", next=url_for("backups.page")) if signed_out else url_for("backups.page")
@@ -203,9 +214,11 @@ def import_file():
     except BackupWriteError as exc:
         return _import_failed([str(exc)], exc.status, filename)
     cameras, users = valid.counts["cameras"], valid.counts["users"]
-    message = (f"Imported “{filename}” as {entry.name}: a {overview.KIND_LABELS.get(valid.kind, valid.kind).lower()} "
-               f"backup of {local_time(valid.created_at)} with {cameras} camera{'s' if cameras != 1 else ''} and "
-               f"{users} user{'s' if users != 1 else ''}. Nothing was restored; choose Restore to apply it.")
+    message = (
+        f"Imported “{filename}” as {entry.name}: a {overview.KIND_LABELS.get(valid.kind, valid.kind).lower()} "
+        f"backup of {local_time(valid.created_at)} with {cameras} camera{'s' if cameras != 1 else ''} and "
+        f"{users} user{'s' if users != 1 else ''}. Nothing was restored; choose Restore to apply it."
+    )
     if not is_htmx():
         flash(message, "success")
         return redirect(url_for("backups.page"), code=303)
@@ -217,9 +230,11 @@ def import_file():
 
 
 def _too_large():
-    return (f"The file is larger than the upload limit of {current_app.config['MAX_UPLOAD_MB']} MB. "
-            "Nothing was saved. Raise VIBENVR_MAX_UPLOAD_MB, or restore it from the terminal with "
-            "flask --app app backup restore PATH.")
+    return (
+        f"The file is larger than the upload limit of {current_app.config['MAX_UPLOAD_MB']} MB. "
+        "Nothing was saved. Raise VIBENVR_MAX_UPLOAD_MB, or restore it from the terminal with "
+        "flask --app app backup restore PATH."
+    )
 
 
 @bp.errorhandler(413)

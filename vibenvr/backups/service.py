@@ -148,8 +148,9 @@ def restore(valid, mode="replace", sections=None, safety=True, force=False):
         try:
             safety_entry = create_backup("safety") if safety else None
         except BackupWriteError as exc:  # the safety backup comes first: without it nothing is restored
-            raise BackupWriteError(f"Nothing was restored: the safety backup of the current configuration "
-                                   f"could not be written. {exc}") from exc.__cause__
+            raise BackupWriteError(
+                f"Nothing was restored: the safety backup of the current configuration could not be written. {exc}"
+            ) from exc.__cause__
         result = restore_document(valid, mode=mode, sections=sections, force=force)
     clear_cache()
     config_restored.send(current_app._get_current_object(), result=result)

@@ -30,9 +30,11 @@ from .names import (
     suggest_name,
 )
 
-DAMAGED = ("a damaged automatic backup — it failed validation right after it was written, so it cannot be "
-           "restored (the last failure of the automatic backups says why); kept for inspection, never deleted "
-           "automatically: download it, then delete it")
+DAMAGED = (
+    "a damaged automatic backup — it failed validation right after it was written, so it cannot be "
+    "restored (the last failure of the automatic backups says why); kept for inspection, never deleted "
+    "automatically: download it, then delete it"
+)
 #: A temporary this old belongs to no write in progress (a write takes seconds): ``cleanup_temp`` removes it.
 TEMP_STALE_AFTER = dt.timedelta(minutes=5)
 SAFETY_KEEP = 5
@@ -62,8 +64,12 @@ class BackupEntry:
 
     def to_dict(self):
         """What the API and ``backup list --json`` show; ``unusable`` (and ``rename_to``) only when set."""
-        answer = {"name": self.name, "kind": self.kind, "created_at": iso(self.created_at),
-                  "size_bytes": self.size_bytes}
+        answer = {
+            "name": self.name,
+            "kind": self.kind,
+            "created_at": iso(self.created_at),
+            "size_bytes": self.size_bytes,
+        }
         if self.unusable:
             answer["unusable"] = self.unusable
             if self.rename_to:
@@ -135,8 +141,9 @@ class BackupStore:
             kind, created, sequence = parsed
         elif damaged:
             created = dt.datetime.strptime(damaged.group(1), STAMP)
-            return BackupEntry(name, "other", created, info.st_size, int(damaged.group(2) or 1), info.st_mtime_ns,
-                               DAMAGED)
+            return BackupEntry(
+                name, "other", created, info.st_size, int(damaged.group(2) or 1), info.st_mtime_ns, DAMAGED
+            )
         else:
             kind, sequence = "other", 1
             created = dt.datetime.fromtimestamp(int(info.st_mtime), dt.UTC).replace(tzinfo=None)
@@ -146,7 +153,8 @@ class BackupStore:
         """The path of backup ``name``, refusing odd names, traversal and symbolic links."""
         if not isinstance(name, str) or not is_addressable(name):
             raise InvalidBackupName(
-                f"{name!r} is not a backup name: use letters, digits, '.', '_' and '-', ending in .json")
+                f"{name!r} is not a backup name: use letters, digits, '.', '_' and '-', ending in .json"
+            )
         path = self.folder / name
         if path.is_symlink():
             raise InvalidBackupName(f"{name} is a symbolic link; backups are read only from real files")
@@ -167,8 +175,9 @@ class BackupStore:
     def _not_regular(self, name, what):
         if what == "a symbolic link":
             return InvalidBackupName(f"{name} is a symbolic link; backups are read only from real files")
-        return UnusableBackup(f"{name} is {what}, not a backup file: only regular files are read. "
-                              f"Remove it from {self.folder}.")
+        return UnusableBackup(
+            f"{name} is {what}, not a backup file: only regular files are read. Remove it from {self.folder}."
+        )
 
     def read_bytes(self, name):
         """The bytes of backup ``name``; only a regular file is ever opened (a FIFO would hang the reader)."""
@@ -180,8 +189,9 @@ class BackupStore:
         except NotRegularFile as exc:
             raise self._not_regular(name, exc.what) from None
         except PermissionError:
-            raise UnusableBackup(f"{name} cannot be read (permission denied); give the app read access to it "
-                                 f"in {self.folder}") from None
+            raise UnusableBackup(
+                f"{name} cannot be read (permission denied); give the app read access to it in {self.folder}"
+            ) from None
 
     # --- writing --------------------------------------------------------------------------------
 
@@ -220,8 +230,7 @@ class BackupStore:
         reason = {**DISK_FULL, errno.EACCES: "permission denied", errno.EROFS: "the file system is read-only"}
         why = reason.get(exc.errno, exc.strerror or str(exc))
         advice = " Free some space there and try again." if exc.errno in DISK_FULL else ""
-        return (f"Could not write a backup to {self.folder}: {why}. No backup was written and none was deleted."
-                + advice)
+        return f"Could not write a backup to {self.folder}: {why}. No backup was written and none was deleted." + advice
 
     def damaged_names(self):
         """The automatic backups kept aside as damaged, newest first (names only, nothing is read)."""
@@ -257,7 +266,7 @@ class BackupStore:
         matching = [e for e in self.list() if e.kind == kind and parse_name(e.name)]
         kept = sum(e.name in protect for e in matching)
         others = [e.name for e in matching if e.name not in protect]
-        doomed = others[max(keep - kept, 0):]
+        doomed = others[max(keep - kept, 0) :]
         for name in doomed:
             (self.folder / name).unlink(missing_ok=True)
         if doomed:

@@ -20,8 +20,13 @@ def download_response(name):
 def still_admin(user):
     """After a restore: does the signed-in account still exist, active, admin, with the same password?"""
     fresh = User.get_or_none(User.id == user.id)
-    return (fresh is not None and fresh.is_active and fresh.is_admin and fresh.username == user.username
-            and fresh.hashed_password == user.hashed_password)
+    return (
+        fresh is not None
+        and fresh.is_active
+        and fresh.is_admin
+        and fresh.username == user.username
+        and fresh.hashed_password == user.hashed_password
+    )
 
 
 def sign_out_if_no_longer_admin():

@@ -31,10 +31,16 @@ def _update(camera, body):
 
 
 bp = crud_blueprint(
-    "cameras_api", "/api/cameras", Camera,
-    to_dict=_to_dict, list_items=_list,
-    create=_create, update=_update, delete=service.delete_camera,
-    viewer_can_read=True, visible_ids=visible_camera_ids,
+    "cameras_api",
+    "/api/cameras",
+    Camera,
+    to_dict=_to_dict,
+    list_items=_list,
+    create=_create,
+    update=_update,
+    delete=service.delete_camera,
+    viewer_can_read=True,
+    visible_ids=visible_camera_ids,
 )
 
 

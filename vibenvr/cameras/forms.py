@@ -10,11 +10,31 @@ from ..validation import REQUIRED, ValidationError, clean_object
 from .schema import CAMERA_API_SCHEMA, CAMERA_SCHEMA
 from .validators import WEEKDAYS
 
-TEXT_FIELDS = ("name", "location", "rtsp_url", "sub_rtsp_url", "notify_email_to", "overlay_text",
-               "onvif_host", "onvif_username")
-INT_FIELDS = ("resolution_width", "resolution_height", "framerate", "rotation", "recording_quality",
-              "retention_days", "motion_threshold", "motion_sensitivity", "motion_gap", "pre_capture_seconds",
-              "post_capture_seconds", "onvif_port", "sort_order")
+TEXT_FIELDS = (
+    "name",
+    "location",
+    "rtsp_url",
+    "sub_rtsp_url",
+    "notify_email_to",
+    "overlay_text",
+    "onvif_host",
+    "onvif_username",
+)
+INT_FIELDS = (
+    "resolution_width",
+    "resolution_height",
+    "framerate",
+    "rotation",
+    "recording_quality",
+    "retention_days",
+    "motion_threshold",
+    "motion_sensitivity",
+    "motion_gap",
+    "pre_capture_seconds",
+    "post_capture_seconds",
+    "onvif_port",
+    "sort_order",
+)
 BOOL_FIELDS = ("enabled", "notify_email", "notify_telegram", "notify_webhook")
 POLYGON_FIELDS = ("privacy_masks", "motion_zones")
 _WINDOW_KEY = re.compile(r"^schedule-([a-z]+)-(\d{1,3})-(start|end)$")
@@ -37,8 +57,13 @@ class CameraForm:
         texts = {field: polygons_text(data.get(field) or []) for field in POLYGON_FIELDS}
         texts["extra"] = json.dumps(data["extra"], indent=2) if data.get("extra") else ""
         values = {k: v for k, v in data.items() if k != "onvif_password"}
-        return cls(values, texts, schedule_rows(data.get("schedule") or {}), data.get("group_ids", []),
-                   has_password=has_password)
+        return cls(
+            values,
+            texts,
+            schedule_rows(data.get("schedule") or {}),
+            data.get("group_ids", []),
+            has_password=has_password,
+        )
 
 
 def defaults(retention_days):
@@ -161,8 +186,11 @@ def polygon_shapes(polygons):
         points = []
         ok = isinstance(polygon, list) and len(polygon) >= 3
         for point in polygon if isinstance(polygon, list) else []:
-            if (isinstance(point, list) and len(point) == 2
-                    and all(isinstance(c, (int, float)) and not isinstance(c, bool) and math.isfinite(c) for c in point)):
+            if (
+                isinstance(point, list)
+                and len(point) == 2
+                and all(isinstance(c, (int, float)) and not isinstance(c, bool) and math.isfinite(c) for c in point)
+            ):
                 x, y = point
                 ok = ok and 0 <= x <= 1 and 0 <= y <= 1
                 points.append((min(max(x, -0.1), 1.1) * FRAME_W, min(max(y, -0.1), 1.1) * FRAME_H))
@@ -172,13 +200,15 @@ def polygon_shapes(polygons):
             continue
         cx = sum(p[0] for p in points) / len(points)
         cy = sum(p[1] for p in points) / len(points)
-        shapes.append({
-            "number": index + 1,
-            "points": " ".join(f"{x:.2f},{y:.2f}" for x, y in points),
-            "ok": ok,
-            "cx": f"{cx:.2f}",
-            "cy": f"{cy:.2f}",
-        })
+        shapes.append(
+            {
+                "number": index + 1,
+                "points": " ".join(f"{x:.2f},{y:.2f}" for x, y in points),
+                "ok": ok,
+                "cx": f"{cx:.2f}",
+                "cy": f"{cy:.2f}",
+            }
+        )
     return shapes
 
 

@@ -87,10 +87,13 @@ def delete(camera_id):
     camera = _get(camera_id)
     if request.method == "GET":
         return render_template(
-            "_confirm_delete.html", kind="camera", name=camera.name,
-            action=url_for("cameras.delete", camera_id=camera.id), back=url_for("cameras.list_page"),
+            "_confirm_delete.html",
+            kind="camera",
+            name=camera.name,
+            action=url_for("cameras.delete", camera_id=camera.id),
+            back=url_for("cameras.list_page"),
             consequence="Its masks, zones, schedule and group memberships are deleted with it. "
-                        "Recordings on disk are not touched.",
+            "Recordings on disk are not touched.",
         )
     name = camera.name
     service.delete_camera(camera)

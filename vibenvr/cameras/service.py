@@ -42,7 +42,9 @@ def list_cameras(visible_ids=None):
 def _check_references(clean):
     profile_id = clean.get("storage_profile_id")
     if profile_id is not None and not StorageProfile.select().where(StorageProfile.id == profile_id).exists():
-        raise ValidationError([FieldError("storage_profile_id", f"refers to storage profile {profile_id}, which does not exist")])
+        raise ValidationError(
+            [FieldError("storage_profile_id", f"refers to storage profile {profile_id}, which does not exist")]
+        )
     group_ids = clean.get("group_ids")
     if group_ids:
         found = {g.id for g in Group.select(Group.id).where(Group.id.in_(group_ids))}

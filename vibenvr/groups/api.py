@@ -26,8 +26,14 @@ def _list(visible):
 
 
 bp = crud_blueprint(
-    "groups_api", "/api/groups", Group,
-    to_dict=_to_dict, list_items=_list,
-    create=service.create_group, update=service.update_group, delete=service.delete_group,
-    viewer_can_read=True, visible_ids=visible_group_ids,
+    "groups_api",
+    "/api/groups",
+    Group,
+    to_dict=_to_dict,
+    list_items=_list,
+    create=service.create_group,
+    update=service.update_group,
+    delete=service.delete_group,
+    viewer_can_read=True,
+    visible_ids=visible_group_ids,
 )

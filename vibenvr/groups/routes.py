@@ -75,8 +75,11 @@ def delete(group_id):
     group = _get(group_id)
     if request.method == "GET":
         return render_template(
-            "_confirm_delete.html", kind="group", name=group.name,
-            action=url_for("groups.delete", group_id=group.id), back=url_for("groups.list_page"),
+            "_confirm_delete.html",
+            kind="group",
+            name=group.name,
+            action=url_for("groups.delete", group_id=group.id),
+            back=url_for("groups.list_page"),
             consequence="Its cameras stay; they just leave this group. Users allowed to see this group lose that access.",
         )
     name = group.name

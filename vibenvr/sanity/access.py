@@ -31,9 +31,11 @@ def routes(app):
 def admin_requests(app):
     """Every admin-only route and method of ``app``, and the routes without an access decision."""
     table = routes(app)
-    return AdminRequests(requests=[(method, path) for path, method, _endpoint, access in table if access == "admin"],
-                         unmarked=[f"{method} {path}" for path, method, _endpoint, access in table if access is None],
-                         how="pages by session, API by token")
+    return AdminRequests(
+        requests=[(method, path) for path, method, _endpoint, access in table if access == "admin"],
+        unmarked=[f"{method} {path}" for path, method, _endpoint, access in table if access is None],
+        how="pages by session, API by token",
+    )
 
 
 def session_client(app, user):

@@ -51,9 +51,13 @@ def _error(answer):
 
 
 def _camera_fields(ctx, **fields):
-    return {"name": ctx.name("camera"), "rtsp_url": "rtsp://sanity:p%40ss@192.0.2.10:554/stream1",
-            "privacy_masks": [[[0.1, 0.1], [0.4, 0.1], [0.4, 0.4]]],
-            "schedule": {"monday": [["20:00", "07:00"]], "sunday": []}, **fields}
+    return {
+        "name": ctx.name("camera"),
+        "rtsp_url": "rtsp://sanity:p%40ss@192.0.2.10:554/stream1",
+        "privacy_masks": [[[0.1, 0.1], [0.4, 0.1], [0.4, 0.4]]],
+        "schedule": {"monday": [["20:00", "07:00"]], "sunday": []},
+        **fields,
+    }
 
 
 def _camera(ctx, **fields):
@@ -61,31 +65,47 @@ def _camera(ctx, **fields):
 
 
 def _user(ctx, what, **fields):
-    return ctx.create("/api/users", {"username": ctx.name(what), "password": secrets.token_urlsafe(12),
-                                     "role": "viewer", **fields})
+    return ctx.create(
+        "/api/users", {"username": ctx.name(what), "password": secrets.token_urlsafe(12), "role": "viewer", **fields}
+    )
 
 
 def storage_profiles(ctx):
-    profile = ctx.create("/api/storage-profiles", {"name": ctx.name("disk"), "path": "/recordings/sanity", "max_size_gb": 1})
+    profile = ctx.create(
+        "/api/storage-profiles", {"name": ctx.name("disk"), "path": "/recordings/sanity", "max_size_gb": 1}
+    )
     path = f"/api/storage-profiles/{profile['id']}"
     ctx.ask("PATCH", path, {"description": "changed by the sanity run", "max_size_gb": 2})
     expect(ctx.ask("GET", path)["max_size_gb"] == 2, "a changed max_size_gb was not saved")
-    expect(ctx.status("POST", "/api/storage-profiles", {"name": ctx.name("bad"), "path": "/recordings/../etc"}) == 422,
-           "a storage path with .. was not refused with 422")
+    expect(
+        ctx.status("POST", "/api/storage-profiles", {"name": ctx.name("bad"), "path": "/recordings/../etc"}) == 422,
+        "a storage path with .. was not refused with 422",
+    )
     ctx.delete(path)
     expect(ctx.status("GET", path) == 404, "a deleted profile is still there")
     return "created, changed and deleted a profile; a path with .. was refused"
 
 
 def cameras(ctx):
-    profile = ctx.create("/api/storage-profiles", {"name": ctx.name("camera-disk"), "path": "/recordings/sanity-cameras"})
+    profile = ctx.create(
+        "/api/storage-profiles", {"name": ctx.name("camera-disk"), "path": "/recordings/sanity-cameras"}
+    )
     camera = _camera(ctx, storage_profile_id=profile["id"])
     path = f"/api/cameras/{camera['id']}"
-    ctx.ask("PATCH", path, {"location": "Sanity check", "schedule": {"friday": [["00:00", "24:00"]]},
-                            "motion_zones": [[[0, 0], [1, 0], [1, 1]]]})
+    ctx.ask(
+        "PATCH",
+        path,
+        {
+            "location": "Sanity check",
+            "schedule": {"friday": [["00:00", "24:00"]]},
+            "motion_zones": [[[0, 0], [1, 0], [1, 1]]],
+        },
+    )
     saved = ctx.ask("GET", path)
-    expect(saved["location"] == "Sanity check" and saved["schedule"] == {"friday": [["00:00", "24:00"]]},
-           "a camera change was not saved")
+    expect(
+        saved["location"] == "Sanity check" and saved["schedule"] == {"friday": [["00:00", "24:00"]]},
+        "a camera change was not saved",
+    )
     expect(ctx.status("PATCH", path, {"rtsp_url": "file:///etc/passwd"}) == 422, "a file: camera URL was not refused")
     outside = _camera_fields(ctx, name=ctx.name("camera-2"), privacy_masks=[[[0, 0], [2, 0], [1, 1]]])
     expect(ctx.status("POST", "/api/cameras", outside) == 422, "a privacy mask outside the frame was not refused")
@@ -103,8 +123,10 @@ def groups(ctx):
     ctx.ask("PATCH", path, {"description": "changed", "camera_ids": [first["id"], second["id"]]})
     members = sorted(ctx.ask("GET", path)["camera_ids"])
     expect(members == sorted([first["id"], second["id"]]), f"the group holds cameras {members} after the change")
-    expect(ctx.status("POST", "/api/groups", {"name": ctx.name("group-bad"), "camera_ids": [MISSING_ID]}) == 422,
-           "a group with a missing camera was not refused")
+    expect(
+        ctx.status("POST", "/api/groups", {"name": ctx.name("group-bad"), "camera_ids": [MISSING_ID]}) == 422,
+        "a group with a missing camera was not refused",
+    )
     ctx.delete(path)
     expect(ctx.status("GET", path) == 404, "a deleted group is still there")
     kept = ctx.client.call("GET", f"/api/cameras/{first['id']}")
@@ -119,12 +141,22 @@ def users(ctx):
     user = _user(ctx, "user", language="fr")
     path = f"/api/users/{user['id']}"
     expect("hashed_password" not in user and "password" not in user, "the API returned a password or hash")
-    changed = ctx.ask("PATCH", path, {"email": "sanity@example.invalid", "restrict_camera_access": True,
-                                      "language": "de", "password": secrets.token_urlsafe(12)})
+    changed = ctx.ask(
+        "PATCH",
+        path,
+        {
+            "email": "sanity@example.invalid",
+            "restrict_camera_access": True,
+            "language": "de",
+            "password": secrets.token_urlsafe(12),
+        },
+    )
     expect(changed["language"] == "de" and changed["restrict_camera_access"], "a user change was not saved")
     expect("hashed_password" not in changed and "password" not in changed, "the API returned a password or hash")
-    expect(ctx.status("POST", "/api/users", {"username": user["username"], "password": secrets.token_urlsafe(12)}) == 409,
-           "a duplicate username was not refused with 409")
+    expect(
+        ctx.status("POST", "/api/users", {"username": user["username"], "password": secrets.token_urlsafe(12)}) == 409,
+        "a duplicate username was not refused with 409",
+    )
     ctx.delete(path)
     expect(ctx.status("GET", path) == 404, "a deleted user is still there")
     return "created, changed (password too) and deleted a viewer; a duplicate username was refused"
@@ -136,8 +168,10 @@ def tokens(ctx):
     path = f"/api/tokens/{token['id']}"
     as_owner = ctx.client.as_token(token["token"])
     expect(as_owner.call("GET", "/api/cameras")[0] == 200, "a new token does not sign its owner in")
-    expect(ctx.ask("PATCH", path, {"name": ctx.name("token-renamed")})["name"] == ctx.name("token-renamed"),
-           "a token was not renamed")
+    expect(
+        ctx.ask("PATCH", path, {"name": ctx.name("token-renamed")})["name"] == ctx.name("token-renamed"),
+        "a token was not renamed",
+    )
     ctx.ask("PATCH", path, {"is_active": False})
     expect(as_owner.call("GET", "/api/cameras")[0] == 401, "a revoked token still signs in")
     ctx.delete(path)
@@ -171,7 +205,10 @@ def backup_round_trip(ctx):
         ctx.ask("PATCH", "/api/settings", {"system_name": ctx.name("system")})
         camera = _camera(ctx)
         made.append(ctx.ask("POST", f"/api/backups/{made[0]}/restore", {})["safety_backup"])
-        expect(ctx.status("GET", f"/api/cameras/{camera['id']}") == 404, "a camera made after the backup survived its restore")
+        expect(
+            ctx.status("GET", f"/api/cameras/{camera['id']}") == 404,
+            "a camera made after the backup survived its restore",
+        )
         differs = differing_sections(data, ctx.ask("GET", "/api/config/export"))
         expect(not differs, f"after the restore the configuration differs from the backup in {differs}")
     finally:
@@ -198,7 +235,9 @@ def viewer_denied(ctx):
 
 
 def hostile_imports(ctx):
-    profile = ctx.create("/api/storage-profiles", {"name": ctx.name("hostile-disk"), "path": "/recordings/sanity-hostile"})
+    profile = ctx.create(
+        "/api/storage-profiles", {"name": ctx.name("hostile-disk"), "path": "/recordings/sanity-hostile"}
+    )
     camera = _camera(ctx, storage_profile_id=profile["id"])
     owner = _user(ctx, "hostile-owner")
     ctx.create("/api/tokens", {"name": ctx.name("hostile-token"), "username": owner["username"]})

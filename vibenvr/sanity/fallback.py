@@ -45,21 +45,29 @@ def choose_fallback(entries, read, now, limit=FALLBACK_LIMIT):
             break
     if candidate is None:
         if not entries:
-            choice.refusal = "there is no backup at all in the backup folder, so there is nothing recent to fall back to"
+            choice.refusal = (
+                "there is no backup at all in the backup folder, so there is nothing recent to fall back to"
+            )
         else:
-            choice.refusal = ("there is no valid automatic backup in the backup folder (only "
-                              f"{_kinds(entries)}), and only an automatic backup may be restored without a person")
+            choice.refusal = (
+                "there is no valid automatic backup in the backup folder (only "
+                f"{_kinds(entries)}), and only an automatic backup may be restored without a person"
+            )
         return choice
     entry, valid = candidate
     age = now - valid.created_at
     if age < dt.timedelta(0):
-        choice.refusal = (f"the newest valid automatic backup, {entry.name}, is dated {iso(valid.created_at)}, "
-                          f"{how_long(age, exact=True)} (now {iso(now)}): a clock went wrong, so it cannot be trusted to "
-                          "be recent")
+        choice.refusal = (
+            f"the newest valid automatic backup, {entry.name}, is dated {iso(valid.created_at)}, "
+            f"{how_long(age, exact=True)} (now {iso(now)}): a clock went wrong, so it cannot be trusted to "
+            "be recent"
+        )
     elif age > limit:
-        choice.refusal = (f"the newest valid automatic backup, {entry.name}, is {how_long(age, exact=True)} (made "
-                          f"{iso(valid.created_at)}), older than the {int(limit.total_seconds() // 60)}-minute "
-                          "limit: restoring it could take the configuration back further than this run went")
+        choice.refusal = (
+            f"the newest valid automatic backup, {entry.name}, is {how_long(age, exact=True)} (made "
+            f"{iso(valid.created_at)}), older than the {int(limit.total_seconds() // 60)}-minute "
+            "limit: restoring it could take the configuration back further than this run went"
+        )
     else:
         choice.entry, choice.valid, choice.age = entry, valid, age
     return choice

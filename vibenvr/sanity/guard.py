@@ -20,8 +20,16 @@ from ..timeutil import how_long, iso, utcnow
 from .fallback import FALLBACK_LIMIT, choose_fallback
 from .guard_report import NOT_STARTED, GuardReport, Outcome, Terminated, describe
 
-__all__ = ["NOT_STARTED", "GuardNotStarted", "GuardReport", "Outcome", "ZeroTraceGuard", "describe",
-           "differing_sections", "comparable"]
+__all__ = [
+    "NOT_STARTED",
+    "GuardNotStarted",
+    "GuardReport",
+    "Outcome",
+    "ZeroTraceGuard",
+    "describe",
+    "differing_sections",
+    "comparable",
+]
 
 
 #: Usage stamps: moved by merely using the system (the run's own API token), so never compared.
@@ -127,8 +135,10 @@ class ZeroTraceGuard:
         report.outcome = Outcome.CHECKS_FAILED if report.error or report.traces else Outcome.CLEAN
         if report.outcome == Outcome.CLEAN:
             where = getattr(self.target, "where", "the backup folder")
-            report.notes.append(f"Zero trace: the configuration, the {len(before)} file(s) in {where} and the backup "
-                                "status are as they were before the run.")
+            report.notes.append(
+                f"Zero trace: the configuration, the {len(before)} file(s) in {where} and the backup "
+                "status are as they were before the run."
+            )
 
     def _fall_back(self):
         report = self.report
@@ -142,7 +152,9 @@ class ZeroTraceGuard:
         try:
             safety = self.target.restore_backup(entry.name, valid)
         except Exception as exc:
-            self._refuse(f"restoring {entry.name} ({how_long(age, exact=True)}) failed too: {describe(exc)}", choice, now)
+            self._refuse(
+                f"restoring {entry.name} ({how_long(age, exact=True)}) failed too: {describe(exc)}", choice, now
+            )
             return
         try:
             differs = differing_sections(valid.doc, self.target.export())
@@ -151,12 +163,17 @@ class ZeroTraceGuard:
             report.notes.append(f"The restored configuration could not be read back to verify it ({describe(exc)}).")
         if differs:
             report.fallback_applied = True
-            self._refuse(f"after restoring {entry.name} the configuration differs from it in {', '.join(differs)}",
-                         choice, now)
+            self._refuse(
+                f"after restoring {entry.name} the configuration differs from it in {', '.join(differs)}", choice, now
+            )
             return
         report.outcome = Outcome.RESTORED_BY_FALLBACK
-        report.fallback = {"name": entry.name, "age": how_long(age, exact=True), "created_at": iso(valid.created_at),
-                           "safety_backup": safety}
+        report.fallback = {
+            "name": entry.name,
+            "age": how_long(age, exact=True),
+            "created_at": iso(valid.created_at),
+            "safety_backup": safety,
+        }
         self._sweep(keep={safety})
         self._resume()
 
@@ -175,13 +192,17 @@ class ZeroTraceGuard:
             lines.append(f"    {self.target.restore_command('/path/to/backup.json')}")
         else:
             entry, valid = newest
-            lines.append(f"The newest backup is {entry.name} ({entry.kind}, {how_long(now - valid.created_at, exact=True)}, "
-                         f"made {iso(valid.created_at)}). Check that it is the configuration you want, then restore it:")
+            lines.append(
+                f"The newest backup is {entry.name} ({entry.kind}, {how_long(now - valid.created_at, exact=True)}, "
+                f"made {iso(valid.created_at)}). Check that it is the configuration you want, then restore it:"
+            )
             lines.append(f"    {self.target.restore_command(entry.name)}")
         until = self._pause_until()
         if until:
-            lines.append(f"Automatic backups stay paused until {iso(until)}, so none is taken of this configuration "
-                         "in the meantime; `flask --app app sanity resume` resumes them after your restore.")
+            lines.append(
+                f"Automatic backups stay paused until {iso(until)}, so none is taken of this configuration "
+                "in the meantime; `flask --app app sanity resume` resumes them after your restore."
+            )
         return lines
 
     # --- helpers -----------------------------------------------------------------------------------
@@ -208,8 +229,9 @@ class ZeroTraceGuard:
         try:
             self.target.resume()
         except Exception as exc:
-            self.report.traces.append(f"automatic backups could not be resumed ({describe(exc)}); "
-                                      "the pause ends by itself within the hour")
+            self.report.traces.append(
+                f"automatic backups could not be resumed ({describe(exc)}); the pause ends by itself within the hour"
+            )
 
     def _pause_until(self):
         getter = getattr(self.target, "paused_until", None)
@@ -233,8 +255,10 @@ def _on_main_thread(signum, handler):
 def _signals_held():
     """Hold SIGINT and SIGTERM back while the guard restores: the restore runs to its end, then we report."""
     caught = []
-    previous = {signum: _on_main_thread(signum, lambda number, frame: caught.append(number))
-                for signum in (signal.SIGINT, signal.SIGTERM)}
+    previous = {
+        signum: _on_main_thread(signum, lambda number, frame: caught.append(number))
+        for signum in (signal.SIGINT, signal.SIGTERM)
+    }
     try:
         yield caught
     finally:

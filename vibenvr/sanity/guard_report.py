@@ -68,22 +68,29 @@ class GuardReport:
         if self.error:
             out.append(f"The checks failed: {self.error}")
         if self.restore_error:
-            out.append(f"Restoring the snapshot from memory failed, so the configuration is as the checks left it: "
-                       f"{self.restore_error}")
+            out.append(
+                f"Restoring the snapshot from memory failed, so the configuration is as the checks left it: "
+                f"{self.restore_error}"
+            )
         elif self.mismatch:
             out.append("After restoring the snapshot the configuration still differs in: " + ", ".join(self.mismatch))
         elif self.outcome in (Outcome.CLEAN, Outcome.CHECKS_FAILED):
             out.append("The configuration was restored from the in-memory snapshot and verified by checksum.")
         if self.fallback:
             safety = self.fallback.get("safety_backup")
-            out.append(f"Fallback: restored the automatic backup {self.fallback['name']} "
-                       f"({self.fallback['age']}, within the {self.limit_minutes}-minute limit).")
+            out.append(
+                f"Fallback: restored the automatic backup {self.fallback['name']} "
+                f"({self.fallback['age']}, within the {self.limit_minutes}-minute limit)."
+            )
             if safety:
                 out.append(f"The configuration the run left behind was kept as the safety backup {safety}.")
         if self.refusal:
             out.append(f"Fallback refused: {self.refusal}")
-            out.append("A manual restore is needed." if self.fallback_applied
-                       else "Nothing more was changed. A manual restore is needed.")
+            out.append(
+                "A manual restore is needed."
+                if self.fallback_applied
+                else "Nothing more was changed. A manual restore is needed."
+            )
         out.extend(self.advice)
         if self.swept:
             out.append("Deleted backup files the run left behind: " + ", ".join(self.swept))

@@ -60,13 +60,28 @@ def hostile_files(doc):
         ("a missing section", _signed(base, lambda d: d.pop("groups")), 422),
         ("a camera field of the wrong type", _signed(base, camera_field(framerate="fast")), 422),
         ("a camera URL with a file: scheme", _signed(base, camera_field(rtsp_url="file:///etc/passwd")), 422),
-        ("a polygon point out of range", _signed(base, camera_field(privacy_masks=[[[0.1, 0.1], [1.5, 0.2], [0.3, 0.4]]])), 422),
+        (
+            "a polygon point out of range",
+            _signed(base, camera_field(privacy_masks=[[[0.1, 0.1], [1.5, 0.2], [0.3, 0.4]]])),
+            422,
+        ),
         ("a polygon of two points", _signed(base, camera_field(motion_zones=[[[0.1, 0.1], [0.2, 0.2]]])), 422),
         ("a duplicate camera id", _signed(base, _duplicate_camera), 422),
-        ("an association to a missing camera",
-         _signed(base, lambda d: d["associations"].append({"camera_id": 987654321, "group_id": 987654321})), 422),
-        ("a token owned by a missing user", _signed(base, lambda d: d["api_tokens"][0].update(username="no-such-user-xyz")), 422),
-        ("a storage path with ..", _signed(base, lambda d: d["storage_profiles"][0].update(path="/recordings/../etc")), 422),
+        (
+            "an association to a missing camera",
+            _signed(base, lambda d: d["associations"].append({"camera_id": 987654321, "group_id": 987654321})),
+            422,
+        ),
+        (
+            "a token owned by a missing user",
+            _signed(base, lambda d: d["api_tokens"][0].update(username="no-such-user-xyz")),
+            422,
+        ),
+        (
+            "a storage path with ..",
+            _signed(base, lambda d: d["storage_profiles"][0].update(path="/recordings/../etc")),
+            422,
+        ),
         ("a setting out of range", _signed(base, lambda d: d["settings"].update(backup_auto_frequency_hours=0)), 422),
         ("a setting of the wrong type", _signed(base, lambda d: d["settings"].update(smtp_port="twenty-five")), 422),
     ]

@@ -39,8 +39,14 @@ class AppClient:
         return self._open(self._page_client(), path, method=method, data=body, headers={"Referer": BASE_URL + "/"})
 
     def upload(self, path, filename, data):
-        return self._open(self._api, path, method="POST", data={"file": (io.BytesIO(data), filename)},
-                          content_type="multipart/form-data", headers=self._bearer())
+        return self._open(
+            self._api,
+            path,
+            method="POST",
+            data={"file": (io.BytesIO(data), filename)},
+            content_type="multipart/form-data",
+            headers=self._bearer(),
+        )
 
     def _open(self, client, path, **request):
         """One request in an app context of its own: inside the caller's, ``g`` (and the user Flask-Login

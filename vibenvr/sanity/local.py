@@ -21,8 +21,13 @@ def local_target(app):
         clear_cache()
         config_restored.send(app, result=None)  # caches and the backup schedule reload, as after any restore
 
-    return LocalTarget(app.config["DATA_DIR"], app.config["BACKUP_DIR"], clock=service.clock,
-                       app_version=app.config["APP_VERSION"], after_restore=reload)
+    return LocalTarget(
+        app.config["DATA_DIR"],
+        app.config["BACKUP_DIR"],
+        clock=service.clock,
+        app_version=app.config["APP_VERSION"],
+        after_restore=reload,
+    )
 
 
 def run_guarded(checks=CHECKS, echo=print, target=None):
@@ -34,8 +39,10 @@ def run_guarded(checks=CHECKS, echo=print, target=None):
     app = current_app._get_current_object()
     target = target or local_target(app)
     results = []
-    echo(f"Sanity run on {app.config['DATA_DIR']}: {len(checks)} check(s) inside the zero-trace guard "
-         "(configuration snapshot in memory, automatic backups paused)")
+    echo(
+        f"Sanity run on {app.config['DATA_DIR']}: {len(checks)} check(s) inside the zero-trace guard "
+        "(configuration snapshot in memory, automatic backups paused)"
+    )
     guard = ZeroTraceGuard(target, clock=service.clock, by="flask sanity run")
     try:
         with guard, run_admin_client(app, f"sanity-{secrets.token_hex(3)}-admin") as client:

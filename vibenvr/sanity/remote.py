@@ -23,19 +23,36 @@ MISSING_ID = 987654321
 MISSING_NAME = "sanity-missing.json"
 #: Admin-only API routes (SPEC §9); a viewer's token must get 403 on each.
 ADMIN_API = [
-    ("GET", "/api/backups"), ("POST", "/api/backups"), ("GET", "/api/backups/status"),
-    ("GET", f"/api/backups/{MISSING_NAME}"), ("DELETE", f"/api/backups/{MISSING_NAME}"),
-    ("POST", f"/api/backups/{MISSING_NAME}/restore"), ("POST", "/api/backups/import"),
-    ("GET", "/api/config/export"), ("POST", "/api/config/restore"),
-    ("GET", "/api/settings"), ("PATCH", "/api/settings"),
-    ("GET", "/api/storage-profiles"), ("POST", "/api/storage-profiles"),
-    ("GET", f"/api/storage-profiles/{MISSING_ID}"), ("PATCH", f"/api/storage-profiles/{MISSING_ID}"),
+    ("GET", "/api/backups"),
+    ("POST", "/api/backups"),
+    ("GET", "/api/backups/status"),
+    ("GET", f"/api/backups/{MISSING_NAME}"),
+    ("DELETE", f"/api/backups/{MISSING_NAME}"),
+    ("POST", f"/api/backups/{MISSING_NAME}/restore"),
+    ("POST", "/api/backups/import"),
+    ("GET", "/api/config/export"),
+    ("POST", "/api/config/restore"),
+    ("GET", "/api/settings"),
+    ("PATCH", "/api/settings"),
+    ("GET", "/api/storage-profiles"),
+    ("POST", "/api/storage-profiles"),
+    ("GET", f"/api/storage-profiles/{MISSING_ID}"),
+    ("PATCH", f"/api/storage-profiles/{MISSING_ID}"),
     ("DELETE", f"/api/storage-profiles/{MISSING_ID}"),
-    ("GET", "/api/users"), ("POST", "/api/users"), ("GET", f"/api/users/{MISSING_ID}"),
-    ("PATCH", f"/api/users/{MISSING_ID}"), ("DELETE", f"/api/users/{MISSING_ID}"),
-    ("POST", "/api/cameras"), ("PATCH", f"/api/cameras/{MISSING_ID}"), ("DELETE", f"/api/cameras/{MISSING_ID}"),
-    ("POST", "/api/groups"), ("PATCH", f"/api/groups/{MISSING_ID}"), ("DELETE", f"/api/groups/{MISSING_ID}"),
-    ("GET", "/api/sanity/pause"), ("POST", "/api/sanity/pause"), ("DELETE", "/api/sanity/pause"),
+    ("GET", "/api/users"),
+    ("POST", "/api/users"),
+    ("GET", f"/api/users/{MISSING_ID}"),
+    ("PATCH", f"/api/users/{MISSING_ID}"),
+    ("DELETE", f"/api/users/{MISSING_ID}"),
+    ("POST", "/api/cameras"),
+    ("PATCH", f"/api/cameras/{MISSING_ID}"),
+    ("DELETE", f"/api/cameras/{MISSING_ID}"),
+    ("POST", "/api/groups"),
+    ("PATCH", f"/api/groups/{MISSING_ID}"),
+    ("DELETE", f"/api/groups/{MISSING_ID}"),
+    ("GET", "/api/sanity/pause"),
+    ("POST", "/api/sanity/pause"),
+    ("DELETE", "/api/sanity/pause"),
 ]
 #: Admin-only pages; asked when the server has them (an admin gets 200).
 ADMIN_PAGES = ["/settings/global", "/settings/backups", "/users", "/storage"]
@@ -61,9 +78,15 @@ class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
         fp.close()
         path = urllib.parse.urlsplit(req.full_url)
         path = path.path + (f"?{path.query}" if path.query else "")
-        raise RedirectRefused(req.get_method(), path, code, (
-            f"a redirect to {newurl}, which the sanity script does not follow: the token was not sent there. "
-            "Give the server's own address as --url (for instance https://… when it redirects http to https)"))
+        raise RedirectRefused(
+            req.get_method(),
+            path,
+            code,
+            (
+                f"a redirect to {newurl}, which the sanity script does not follow: the token was not sent there. "
+                "Give the server's own address as --url (for instance https://… when it redirects http to https)"
+            ),
+        )
 
 
 class Http:
@@ -115,11 +138,15 @@ class Http:
     def upload(self, path, filename, data):
         """POST ``data`` as the multipart field ``file``; ``(status, parsed answer)``."""
         boundary = "sanity" + secrets.token_hex(12)
-        body = b"".join([
-            f"--{boundary}\r\n".encode(),
-            f'Content-Disposition: form-data; name="file"; filename="{filename}"\r\n'.encode(),
-            b"Content-Type: application/json\r\n\r\n", data, f"\r\n--{boundary}--\r\n".encode(),
-        ])
+        body = b"".join(
+            [
+                f"--{boundary}\r\n".encode(),
+                f'Content-Disposition: form-data; name="file"; filename="{filename}"\r\n'.encode(),
+                b"Content-Type: application/json\r\n\r\n",
+                data,
+                f"\r\n--{boundary}--\r\n".encode(),
+            ]
+        )
         status, answer = self.send("POST", path, body, content_type=f"multipart/form-data; boundary={boundary}")
         return status, parse_json(answer)
 
@@ -162,8 +189,11 @@ class HttpTarget:
 
     def list_backups(self):
         answer = self.http.answer("GET", "/api/backups")
-        return [BackupEntry(b["name"], b["kind"], parse_iso(b["created_at"]), b["size_bytes"])
-                for b in answer["backups"] if not b.get("unusable")]  # as the store lists them in process
+        return [
+            BackupEntry(b["name"], b["kind"], parse_iso(b["created_at"]), b["size_bytes"])
+            for b in answer["backups"]
+            if not b.get("unusable")
+        ]  # as the store lists them in process
 
     def read_backup(self, name):
         status, data = self.http.send("GET", f"/api/backups/{quoted(name)}")
@@ -182,13 +212,18 @@ class HttpTarget:
         return self.http.answer("GET", "/api/backups/status")
 
     def pause(self, minutes, by):
-        status, data = self.http.send("POST", "/api/sanity/pause",
-                                      json.dumps({"minutes": minutes, "by": by}).encode("utf-8"))
+        status, data = self.http.send(
+            "POST", "/api/sanity/pause", json.dumps({"minutes": minutes, "by": by}).encode("utf-8")
+        )
         if status == 409:
             raise PauseBusy(error_message(data))
         if status == 404:
-            raise HttpError("POST", "/api/sanity/pause", 404, "this server cannot pause its automatic backups; "
-                            "update it to a version with /api/sanity/pause")
+            raise HttpError(
+                "POST",
+                "/api/sanity/pause",
+                404,
+                "this server cannot pause its automatic backups; update it to a version with /api/sanity/pause",
+            )
         if status != 201:
             raise HttpError("POST", "/api/sanity/pause", status, error_message(data))
 
@@ -209,5 +244,7 @@ class HttpTarget:
     def restore_command(self, name):
         if "/" in name:  # a file kept elsewhere: only the terminal restores from a path
             return f"flask --app app backup restore {name}    (on the server)"
-        return (f"flask --app app backup restore {name}    (on the server; or POST "
-                f"{self.http.url}/api/backups/{quoted(name)}/restore)")
+        return (
+            f"flask --app app backup restore {name}    (on the server; or POST "
+            f"{self.http.url}/api/backups/{quoted(name)}/restore)"
+        )

@@ -19,8 +19,10 @@ from . import tokens as token_service
 
 bp = Blueprint("security", __name__, url_prefix="/security")
 
-BROWSER_ONLY = ("The Security pages work only in a signed-in browser, never with an API token. "
-                "Sign in at /login to change your password, two-factor authentication, devices or tokens.")
+BROWSER_ONLY = (
+    "The Security pages work only in a signed-in browser, never with an API token. "
+    "Sign in at /login to change your password, two-factor authentication, devices or tokens."
+)
 
 
 def _browser_session_only():
@@ -110,8 +112,9 @@ def change_password():
     if "on" in request.form.getlist("revoke_tokens"):
         count = token_service.revoke_all_tokens(user)
         notices.append(f"{count} API token{'s' if count != 1 else ''} revoked")
-    return _answer("password", user, password_changed=True, password_notices=notices,
-                   also=("sessions", "devices", "tokens"))
+    return _answer(
+        "password", user, password_changed=True, password_notices=notices, also=("sessions", "devices", "tokens")
+    )
 
 
 @bp.post("/2fa/setup")
@@ -179,8 +182,11 @@ def new_recovery_codes():
 @bp.post("/devices/<int:device_id>/revoke")
 @login_required
 def revoke_device(device_id):
-    deleted = TrustedDevice.delete().where(
-        (TrustedDevice.id == device_id) & (TrustedDevice.user == current_user.id)).execute()
+    deleted = (
+        TrustedDevice.delete()
+        .where((TrustedDevice.id == device_id) & (TrustedDevice.user == current_user.id))
+        .execute()
+    )
     if not deleted:
         abort(404, description=f"trusted device {device_id} does not exist")
     return _answer("devices", _user(), device_notice="The device was revoked; it will ask for a code again.")

@@ -65,7 +65,9 @@ def create_token(data, acting_user, not_after=None):
     owner = acting_user
     if clean["username"] and clean["username"] != acting_user.username:
         if not acting_user.is_admin:
-            raise ValidationError([FieldError("username", "can only be your own; admins create tokens for others")], status=403)
+            raise ValidationError(
+                [FieldError("username", "can only be your own; admins create tokens for others")], status=403
+            )
         owner = User.get_or_none(User.username == clean["username"])
         if owner is None:
             raise ValidationError([FieldError("username", f"refers to {clean['username']!r}, who does not exist")])
@@ -89,20 +91,34 @@ def _within(clean, data, not_after):
     asked = clean["expires_at"] or (now() + dt.timedelta(days=days) if days else None)
     field = "expires_at" if "expires_at" in data else "expires_in_days"
     if asked is None and ("expires_in_days" in data or "expires_at" in data):
-        raise ValidationError([FieldError(field, f"cannot be never: the API token making this one expires at "
-                                                 f"{iso(not_after)}, and a token cannot make one that outlives it")])
+        raise ValidationError(
+            [
+                FieldError(
+                    field,
+                    f"cannot be never: the API token making this one expires at "
+                    f"{iso(not_after)}, and a token cannot make one that outlives it",
+                )
+            ]
+        )
     if asked is None:
         clean["expires_at"], clean["expires_in_days"] = not_after, None
     elif asked > not_after:
-        raise ValidationError([FieldError(field, f"would be after {iso(not_after)}, when the API token making this "
-                                                 "one expires; a token cannot make one that outlives it")])
+        raise ValidationError(
+            [
+                FieldError(
+                    field,
+                    f"would be after {iso(not_after)}, when the API token making this "
+                    "one expires; a token cannot make one that outlives it",
+                )
+            ]
+        )
 
 
 def revoke_all_tokens(user):
     """Revoke every active token of ``user`` (a password change offers it); return how many."""
     with write_transaction():
-        return ApiToken.update(is_active=False).where(
-            (ApiToken.user == user.id) & (ApiToken.is_active == True)).execute()  # noqa: E712
+        active = (ApiToken.user == user.id) & (ApiToken.is_active == True)  # noqa: E712 - a SQL comparison
+        return ApiToken.update(is_active=False).where(active).execute()
 
 
 def update_token(token, data):
@@ -134,4 +150,3 @@ def expires_label(token, moment=None):
     if token.expires_at is None:
         return "never"
     return "expired" if token.expires_at <= (moment or now()) else "active"
-

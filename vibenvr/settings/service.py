@@ -67,4 +67,3 @@ def update_settings(changes, from_form=False):
     if changed:
         settings_changed.send(None, keys=changed)
     return changed
-

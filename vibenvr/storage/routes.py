@@ -17,8 +17,11 @@ def _get(profile_id):
 
 
 def _camera_counts():
-    query = (Camera.select(Camera.storage_profile, fn.COUNT(Camera.id))
-             .where(Camera.storage_profile.is_null(False)).group_by(Camera.storage_profile))
+    query = (
+        Camera.select(Camera.storage_profile, fn.COUNT(Camera.id))
+        .where(Camera.storage_profile.is_null(False))
+        .group_by(Camera.storage_profile)
+    )
     return dict(query.tuples())
 
 
@@ -75,11 +78,17 @@ def delete(profile_id):
     profile = _get(profile_id)
     if request.method == "GET":
         count = _camera_counts().get(profile.id, 0)
-        using = (f"{count} camera{'s use' if count != 1 else ' uses'} it; they will record to the default storage "
-                 "instead." if count else "No camera uses it.")
+        using = (
+            f"{count} camera{'s use' if count != 1 else ' uses'} it; they will record to the default storage instead."
+            if count
+            else "No camera uses it."
+        )
         return render_template(
-            "_confirm_delete.html", kind="storage profile", name=profile.name,
-            action=url_for("storage.delete", profile_id=profile.id), back=url_for("storage.list_page"),
+            "_confirm_delete.html",
+            kind="storage profile",
+            name=profile.name,
+            action=url_for("storage.delete", profile_id=profile.id),
+            back=url_for("storage.list_page"),
             consequence=f"{using} Files in {profile.path} are not touched.",
         )
     name = profile.name

@@ -60,7 +60,10 @@ def create():
     except (ValidationError, ConflictError) as exc:
         page = render_template("users/list.html", users=service.list_users(), form=data, problems=_problems(exc))
         return page, _status(exc)
-    flash(f"{user.username} ({user.role}) was created. Set camera access below if they should see only some cameras.", "success")
+    flash(
+        f"{user.username} ({user.role}) was created. Set camera access below if they should see only some cameras.",
+        "success",
+    )
     return redirect(url_for("users.edit_page", user_id=user.id))
 
 
@@ -113,8 +116,11 @@ def reset_password(user_id):
     user = _get(user_id)
     if request.form.get("password", "") != request.form.get("confirm", ""):
         return _edit(user, ["confirm: the passwords differ"], 422)
-    return _apply(user, {"password": request.form.get("password", "")},
-                  f"The password of {user.username} was reset; their open sessions have ended.")
+    return _apply(
+        user,
+        {"password": request.form.get("password", "")},
+        f"The password of {user.username} was reset; their open sessions have ended.",
+    )
 
 
 @bp.post("/<int:user_id>/access")
@@ -133,8 +139,11 @@ def set_access(user_id):
 @admin_required
 def disable_2fa(user_id):
     user = _get(user_id)
-    return _apply(user, {"is_2fa_enabled": False},
-                  f"Two-factor authentication is off for {user.username}; their recovery codes and trusted devices are gone.")
+    return _apply(
+        user,
+        {"is_2fa_enabled": False},
+        f"Two-factor authentication is off for {user.username}; their recovery codes and trusted devices are gone.",
+    )
 
 
 @bp.post("/<int:user_id>/delete")

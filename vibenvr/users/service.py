@@ -129,7 +129,9 @@ def _other_active_admins(user_id):
 def _guard_last_admin(user, role, active, action):
     losing_admin = user.role == "admin" and user.is_active_user and (role != "admin" or not active)
     if losing_admin and _other_active_admins(user.id) == 0:
-        raise ConflictError(f'{user.username} is the last active admin and cannot be {action}; make another user an admin first')
+        raise ConflictError(
+            f"{user.username} is the last active admin and cannot be {action}; make another user an admin first"
+        )
 
 
 def create_user(data):

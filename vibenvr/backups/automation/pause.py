@@ -68,7 +68,8 @@ def start_pause(data_dir, now, by, minutes=DEFAULT_MINUTES):
             raise PauseBusy(
                 f"automatic backups are already paused until {iso(active.until)} by {active.by} (since "
                 f"{iso(active.since)}): another sanity run is in progress. Wait for it to finish; if none "
-                "is running, end the pause with `flask --app app sanity resume`")
+                "is running, end the pause with `flask --app app sanity resume`"
+            )
         pause = Pause(now + dt.timedelta(minutes=minutes), now, by)
         atomic_write(pause_path(data_dir), json.dumps({"until": iso(pause.until), "since": iso(now), "by": by}))
     return pause
@@ -81,4 +82,3 @@ def end_pause(data_dir):
     except FileNotFoundError:
         return False
     return True
-

@@ -36,8 +36,9 @@ def newest_valid_auto(store):
     try:
         entries = store.list()
     except OSError as exc:
-        log.warning("the backup folder %s cannot be read (%s); no automatic backup counts", store.folder,
-                    failure_reason(exc))
+        log.warning(
+            "the backup folder %s cannot be read (%s); no automatic backup counts", store.folder, failure_reason(exc)
+        )
         return None
     for entry in entries:
         if not entry.is_automatic:
@@ -45,8 +46,11 @@ def newest_valid_auto(store):
         try:
             valid = validate_document(store.read_bytes(entry.name), source=entry.name)
         except (BackupError, OSError, LookupError, ValueError) as exc:
-            log.warning("automatic backup %s does not count: it is not a valid backup (%s)", entry.name,
-                        getattr(exc, "summary", exc))
+            log.warning(
+                "automatic backup %s does not count: it is not a valid backup (%s)",
+                entry.name,
+                getattr(exc, "summary", exc),
+            )
             continue
         return entry.name, valid.created_at
     return None
@@ -174,18 +178,33 @@ class AutoBackups:
             return None
         name, created = found
         if created > now:
-            log.warning("%s: the newest valid automatic backup %s is dated %s, in the future (now %s; has the "
-                        "system clock changed?). A future time does not count as recent%s",
-                        "startup protection" if startup else "rescheduling", name, iso(created), iso(now),
-                        "; taking a backup now" if startup else "")
+            log.warning(
+                "%s: the newest valid automatic backup %s is dated %s, in the future (now %s; has the "
+                "system clock changed?). A future time does not count as recent%s",
+                "startup protection" if startup else "rescheduling",
+                name,
+                iso(created),
+                iso(now),
+                "; taking a backup now" if startup else "",
+            )
             return None
         if now - created < interval:
             if startup:
-                log.info("startup protection: %s (%s) is younger than the %s interval; no startup backup, "
-                         "next at %s", name, iso(created), _hours(interval), iso(created + interval))
+                log.info(
+                    "startup protection: %s (%s) is younger than the %s interval; no startup backup, next at %s",
+                    name,
+                    iso(created),
+                    _hours(interval),
+                    iso(created + interval),
+                )
         elif startup:
-            log.info("startup protection: the newest valid automatic backup %s (%s) is older than the %s interval; "
-                     "taking a backup now", name, iso(created), _hours(interval))
+            log.info(
+                "startup protection: the newest valid automatic backup %s (%s) is older than the %s interval; "
+                "taking a backup now",
+                name,
+                iso(created),
+                _hours(interval),
+            )
         return created
 
     # --- running -----------------------------------------------------------------------------------
@@ -208,8 +227,12 @@ class AutoBackups:
             hours = self.settings[1] if self.settings else 1
             self.next_run = started + dt.timedelta(hours=hours)
         self.state["last_failure"] = {"at": iso(started), "reason": reason}
-        log.error("automatic backup failed: %s; next attempt at %s", reason,
-                  iso(self.next_run), exc_info=not isinstance(exc, BackupError | OSError | PeeweeException))
+        log.error(
+            "automatic backup failed: %s; next attempt at %s",
+            reason,
+            iso(self.next_run),
+            exc_info=not isinstance(exc, BackupError | OSError | PeeweeException),
+        )
 
     # --- status ------------------------------------------------------------------------------------
 
@@ -239,4 +262,3 @@ class AutoBackups:
 
 def _hours(interval):
     return f"{int(interval.total_seconds() // 3600)} h"
-

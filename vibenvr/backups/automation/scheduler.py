@@ -133,12 +133,23 @@ class BackupScheduler:
         try:
             acquired = self.lock.acquire()
         except OSError as exc:  # an unwritable data folder: say so once, keep trying
-            self._notice(str(exc), logging.ERROR, "automatic backups cannot start: the lock %s cannot be opened (%s); "
-                         "retrying every %s s", self.lock.path, exc, self.retry_seconds)
+            self._notice(
+                str(exc),
+                logging.ERROR,
+                "automatic backups cannot start: the lock %s cannot be opened (%s); retrying every %s s",
+                self.lock.path,
+                exc,
+                self.retry_seconds,
+            )
             return False
         if not acquired:
-            self._notice("waiting", logging.INFO, "automatic backups run in process %s (it holds %s); this process "
-                         "takes over if it stops", self.lock.holder_pid() or "?", self.lock.path)
+            self._notice(
+                "waiting",
+                logging.INFO,
+                "automatic backups run in process %s (it holds %s); this process takes over if it stops",
+                self.lock.holder_pid() or "?",
+                self.lock.path,
+            )
             return False
         log.info("process %d runs the automatic backups of %s", os.getpid(), self.app.config["DATA_DIR"])
         self._mark = read_mark(self.data_dir)  # the boot tick reads the settings as they are now
@@ -230,8 +241,12 @@ def sweep_temporaries(app):
         log.warning("could not sweep temporary files in %s: %s", store.folder, exc)
         return []
     if removed:
-        log.info("removed %d temporary file(s) left in %s by an interrupted backup: %s", len(removed), store.folder,
-                 ", ".join(removed))
+        log.info(
+            "removed %d temporary file(s) left in %s by an interrupted backup: %s",
+            len(removed),
+            store.folder,
+            ", ".join(removed),
+        )
     return removed
 
 
@@ -291,8 +306,11 @@ def _mark(data_dir):
     try:
         bump(data_dir)
     except OSError as exc:
-        log.warning("could not write the change mark in %s (%s); the scheduler sees the change within a "
-                    "minute instead", data_dir, exc.strerror or exc)
+        log.warning(
+            "could not write the change mark in %s (%s); the scheduler sees the change within a minute instead",
+            data_dir,
+            exc.strerror or exc,
+        )
 
 
 def _stop_at_exit(ref):

@@ -28,7 +28,6 @@ HEADER = ("format", "schema_version", "version", "timestamp", "kind", "app_versi
 TOP_LEVEL = (*HEADER, *SECTIONS, "checksum")
 
 
-
 def _members(doc, keys):
     """``"key":value`` pieces, each value in canonical form, for the keys of ``doc`` given."""
     return [f"{dump(key)}:{dump(doc[key])}" for key in keys]

@@ -87,8 +87,7 @@ def _check_header(data, problems):
     for key in data:
         if key not in TOP_LEVEL:
             problems.add(f"{key} is not a known top-level key of a backup")
-    header = {"format": data.get("format"), "schema_version": data.get("schema_version"),
-              "version": LEGACY_VERSION}
+    header = {"format": data.get("format"), "schema_version": data.get("schema_version"), "version": LEGACY_VERSION}
     try:
         header["timestamp"] = iso_time()(data.get("timestamp"), "timestamp")
     except FieldError as exc:
@@ -177,8 +176,10 @@ def _check_unique(sections, problems):
                 value = item[key]
                 if value in seen:
                     shown = value if isinstance(value, int) else f'"{value}"'
-                    problems.add(f"{label(section, index, item)}: {key} {shown} is already used by "
-                                 f"{label(section, seen[value], sections[section][seen[value]])}")
+                    problems.add(
+                        f"{label(section, index, item)}: {key} {shown} is already used by "
+                        f"{label(section, seen[value], sections[section][seen[value]])}"
+                    )
                 else:
                     seen[value] = index
     seen = set()
@@ -192,6 +193,7 @@ def _check_unique(sections, problems):
 def _present(data):
     """Ids and usernames the file has, valid items or not: an item with a bad field is reported once,
     not again by every reference to it."""
+
     def values(section, key):
         items = data[section] if isinstance(data[section], list) else []
         found = [item.get(key) for item in items if isinstance(item, dict)]
@@ -206,20 +208,24 @@ def _check_references(sections, ids, problems):
     for index, camera in enumerate(sections["cameras"]):
         profile = camera["storage_profile_id"]
         if profile is not None and profile not in ids["storage_profiles"]:
-            problems.add(f"{label('cameras', index, camera)}: storage_profile_id refers to storage profile "
-                         f"{profile}, which is not in the backup")
+            problems.add(
+                f"{label('cameras', index, camera)}: storage_profile_id refers to storage profile "
+                f"{profile}, which is not in the backup"
+            )
     for index, link in enumerate(sections["associations"]):
         for key, target in (("camera_id", "cameras"), ("group_id", "groups")):
             if link[key] not in ids[target]:
-                problems.add(f"associations[{index}]: {key} {link[key]} refers to a {target[:-1]} "
-                             "that is not in the backup")
+                problems.add(
+                    f"associations[{index}]: {key} {link[key]} refers to a {target[:-1]} that is not in the backup"
+                )
     _check_users(sections["users"], ids, problems)
     usernames = ids["usernames"]
     for section in ("api_tokens", "recovery_codes", "trusted_devices"):
         for index, item in enumerate(sections[section]):
             if item["username"] not in usernames:
-                problems.add(f'{label(section, index, item)}: username "{item["username"]}" is not a user '
-                             "in the backup")
+                problems.add(
+                    f'{label(section, index, item)}: username "{item["username"]}" is not a user in the backup'
+                )
 
 
 def _check_users(users, ids, problems):
@@ -228,7 +234,8 @@ def _check_users(users, ids, problems):
         for key, target in (("allowed_camera_ids", "cameras"), ("allowed_group_ids", "groups")):
             missing = [i for i in user[key] if i not in ids[target]]
             if missing:
-                problems.add(f"{label('users', index, user)}: {key} refers to {target} that are not in "
-                             f"the backup: {missing}")
+                problems.add(
+                    f"{label('users', index, user)}: {key} refers to {target} that are not in the backup: {missing}"
+                )
         if user["is_2fa_enabled"] and not user["totp_secret"]:
             problems.add(f"{label('users', index, user)}: is_2fa_enabled is true but totp_secret is empty")

@@ -69,27 +69,69 @@ def _owner():
 
 TABLES = (
     Table("storage_profiles", StorageProfile, _columns(StorageProfile, ("id", *STORAGE_PROFILE_SCHEMA))),
-    Table("cameras", Camera, _columns(
-        Camera, ("id", *CAMERA_SCHEMA, "created_at"), {"storage_profile_id": "storage_profile"})),
+    Table(
+        "cameras",
+        Camera,
+        _columns(Camera, ("id", *CAMERA_SCHEMA, "created_at"), {"storage_profile_id": "storage_profile"}),
+    ),
     Table("groups", Group, _columns(Group, ("id", *GROUP_SCHEMA))),
-    Table("associations", CameraGroup, _columns(
-        CameraGroup, ("camera_id", "group_id"), {"camera_id": "camera", "group_id": "group"})),
-    Table("users", User, _columns(User, (
-        "id", "username", "email", "hashed_password", "role", "language", "is_active", "is_2fa_enabled",
-        "totp_secret", "restrict_camera_access", "allowed_camera_ids", "allowed_group_ids", "extra",
-        "created_at"), {"is_active": "is_active_user"})),
-    Table("api_tokens", ApiToken, (
-        Column("id", ApiToken.id, "plain"), Column("name", ApiToken.name, "plain"),
-        Column("username", User.username, "owner", ApiToken.user),
-        *_columns(ApiToken, ("token_hash", "created_at", "last_used_at", "expires_at", "is_active")))),
-    Table("recovery_codes", RecoveryCode, (
-        Column("id", RecoveryCode.id, "plain"),
-        Column("username", User.username, "owner", RecoveryCode.user),
-        *_columns(RecoveryCode, ("code_hash", "created_at")))),
-    Table("trusted_devices", TrustedDevice, (
-        Column("id", TrustedDevice.id, "plain"),
-        Column("username", User.username, "owner", TrustedDevice.user),
-        *_columns(TrustedDevice, ("token_hash", "name", "last_used", "expires_at", "created_at")))),
+    Table(
+        "associations",
+        CameraGroup,
+        _columns(CameraGroup, ("camera_id", "group_id"), {"camera_id": "camera", "group_id": "group"}),
+    ),
+    Table(
+        "users",
+        User,
+        _columns(
+            User,
+            (
+                "id",
+                "username",
+                "email",
+                "hashed_password",
+                "role",
+                "language",
+                "is_active",
+                "is_2fa_enabled",
+                "totp_secret",
+                "restrict_camera_access",
+                "allowed_camera_ids",
+                "allowed_group_ids",
+                "extra",
+                "created_at",
+            ),
+            {"is_active": "is_active_user"},
+        ),
+    ),
+    Table(
+        "api_tokens",
+        ApiToken,
+        (
+            Column("id", ApiToken.id, "plain"),
+            Column("name", ApiToken.name, "plain"),
+            Column("username", User.username, "owner", ApiToken.user),
+            *_columns(ApiToken, ("token_hash", "created_at", "last_used_at", "expires_at", "is_active")),
+        ),
+    ),
+    Table(
+        "recovery_codes",
+        RecoveryCode,
+        (
+            Column("id", RecoveryCode.id, "plain"),
+            Column("username", User.username, "owner", RecoveryCode.user),
+            *_columns(RecoveryCode, ("code_hash", "created_at")),
+        ),
+    ),
+    Table(
+        "trusted_devices",
+        TrustedDevice,
+        (
+            Column("id", TrustedDevice.id, "plain"),
+            Column("username", User.username, "owner", TrustedDevice.user),
+            *_columns(TrustedDevice, ("token_hash", "name", "last_used", "expires_at", "created_at")),
+        ),
+    ),
 )
 
 TABLES_BY_SECTION = {t.section: t for t in TABLES}

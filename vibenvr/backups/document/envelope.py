@@ -23,8 +23,10 @@ MAX_HEADER = 64 * 1024  # a real header is a few hundred bytes per recipient
 MAX_STANZAS = 64
 MIN_PASSPHRASE = 12
 KNOWN_TYPES = {"X25519", "scrypt", "ssh-ed25519", "ssh-rsa"}
-NO_KEY = ("encrypted to keys this server does not hold: upload the emergency kit or the identity "
-          "(the AGE-SECRET-KEY-1… line, or the private SSH key) it was encrypted to")
+NO_KEY = (
+    "encrypted to keys this server does not hold: upload the emergency kit or the identity "
+    "(the AGE-SECRET-KEY-1… line, or the private SSH key) it was encrypted to"
+)
 _RECIPIENT_LINE = re.compile(r"^(age1[0-9a-z]{20,}|ssh-ed25519 [A-Za-z0-9+/=]+|ssh-rsa [A-Za-z0-9+/=]+)( .*)?$")
 
 
@@ -38,19 +40,34 @@ def stanza_types(data, source="the file"):
     """The recipient types of an age header (``["X25519", "ssh-ed25519"]``, ``["scrypt"]``), read from its
     text lines; a BackupError for a file that is not age or whose header is not what age writes."""
     if bytes(data[:64]).lstrip().startswith(ARMOR):
-        raise BackupError([f"{source} is an ASCII-armored age file; turn it into a binary one first "
-                           "(age -d opens both) or upload the file age wrote without -a"])
+        raise BackupError(
+            [
+                f"{source} is an ASCII-armored age file; turn it into a binary one first "
+                "(age -d opens both) or upload the file age wrote without -a"
+            ]
+        )
     if not bytes(data[: len(MAGIC)]) == MAGIC:
-        raise BackupError([f"{source} is not an age-encrypted file (it does not start with "
-                           '"age-encryption.org/v1"); a plain backup is a .json file'])
+        raise BackupError(
+            [
+                f"{source} is not an age-encrypted file (it does not start with "
+                '"age-encryption.org/v1"); a plain backup is a .json file'
+            ]
+        )
     end = bytes(data[: MAX_HEADER + 1]).find(b"\n---")
     if end < 0:
         too_long = len(data) > MAX_HEADER
-        raise BackupError([f"{source} has an age header that " + (
-            f"is longer than {MAX_HEADER // 1024} KB: no backup is encrypted to that many keys" if too_long
-            else "ends too soon: the file is truncated")])
+        raise BackupError(
+            [
+                f"{source} has an age header that "
+                + (
+                    f"is longer than {MAX_HEADER // 1024} KB: no backup is encrypted to that many keys"
+                    if too_long
+                    else "ends too soon: the file is truncated"
+                )
+            ]
+        )
     types = []
-    for line in bytes(data[len(MAGIC): end]).split(b"\n"):
+    for line in bytes(data[len(MAGIC) : end]).split(b"\n"):
         if line.startswith(b"-> "):
             kind = line[3:].split(b" ")[0].decode("ascii", "replace")
             if not kind.endswith("-grease"):  # random stanzas age implementations add, to be ignored
@@ -59,8 +76,12 @@ def stanza_types(data, source="the file"):
         raise BackupError([f"{source} has an age header with {len(types)} recipients; it is damaged"])
     if not KNOWN_TYPES & set(types):
         shown = ", ".join(sorted(set(types)))[:80]
-        raise BackupError([f"{source} is encrypted to a kind of key this app does not know ({shown}); "
-                           "it opens X25519 (age1…), SSH (ssh-ed25519, ssh-rsa) and passphrase files"])
+        raise BackupError(
+            [
+                f"{source} is encrypted to a kind of key this app does not know ({shown}); "
+                "it opens X25519 (age1…), SSH (ssh-ed25519, ssh-rsa) and passphrase files"
+            ]
+        )
     return types
 
 
@@ -72,8 +93,10 @@ def parse_recipient(text, field="recipient"):
     value = " ".join(text.split())
     match = _RECIPIENT_LINE.match(value)
     if not match:
-        raise ValueError(f"{field} is not a public key this app can encrypt to: use an age recipient (age1…) "
-                         "or an SSH public key (ssh-ed25519 AAAA… or ssh-rsa AAAA…)")
+        raise ValueError(
+            f"{field} is not a public key this app can encrypt to: use an age recipient (age1…) "
+            "or an SSH public key (ssh-ed25519 AAAA… or ssh-rsa AAAA…)"
+        )
     key = match.group(1)
     try:
         recipient = x25519.Recipient.from_str(key) if key.startswith("age1") else ssh.Recipient.from_str(key)
@@ -92,13 +115,21 @@ def parse_identity(text, source="the identity"):
         try:
             return [ssh.Identity.from_buffer(text.encode("utf-8"))]
         except (pyrage.IdentityError, ValueError) as exc:
-            raise BackupError([f"{source} is an SSH private key this app cannot use ({exc}); "
-                               "a key protected by a passphrase must be decrypted first"]) from None
+            raise BackupError(
+                [
+                    f"{source} is an SSH private key this app cannot use ({exc}); "
+                    "a key protected by a passphrase must be decrypted first"
+                ]
+            ) from None
     lines = [line.strip() for line in text.splitlines()]
     keys = [line for line in lines if line.upper().startswith("AGE-SECRET-KEY-1")]
     if not keys:
-        raise BackupError([f"{source} holds no age identity: paste the AGE-SECRET-KEY-1… line of the "
-                           "emergency kit or of your age key file, or an OpenSSH private key"])
+        raise BackupError(
+            [
+                f"{source} holds no age identity: paste the AGE-SECRET-KEY-1… line of the "
+                "emergency kit or of your age key file, or an OpenSSH private key"
+            ]
+        )
     identities = []
     for key in keys:
         try:
@@ -130,8 +161,12 @@ def decrypt(data, identities=(), phrase=None, source="the file"):
     if wants_phrase and phrase is None:
         raise BackupError([f"{source} is encrypted with a passphrase, not to a key: enter the passphrase"])
     if not wants_phrase and phrase is not None and not identities:
-        raise BackupError([f"{source} is encrypted to keys ({', '.join(sorted(set(types)))}), not with a "
-                           "passphrase: upload the emergency kit or the identity instead"])
+        raise BackupError(
+            [
+                f"{source} is encrypted to keys ({', '.join(sorted(set(types)))}), not with a "
+                "passphrase: upload the emergency kit or the identity instead"
+            ]
+        )
     try:
         if wants_phrase:
             return age_passphrase.decrypt(bytes(data), phrase)

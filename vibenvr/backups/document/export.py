@@ -54,8 +54,14 @@ def export_bytes(kind="manual", now=None, app_version=APP_VERSION):
 def _header(kind, now, app_version):
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}")
-    return {"format": FORMAT, "schema_version": SCHEMA_VERSION, "version": LEGACY_VERSION,
-            "timestamp": iso(now or utcnow()), "kind": kind, "app_version": app_version}
+    return {
+        "format": FORMAT,
+        "schema_version": SCHEMA_VERSION,
+        "version": LEGACY_VERSION,
+        "timestamp": iso(now or utcnow()),
+        "kind": kind,
+        "app_version": app_version,
+    }
 
 
 @contextmanager

@@ -16,27 +16,83 @@ from ...validation import FieldError
 from ..errors import BackupError
 from .canonical import FORMAT, SCHEMA_VERSION, SECTIONS
 
-SETTING_RENAMES = {"smtp_server": "smtp_host", "smtp_username": "smtp_user", "smtp_from_email": "smtp_from",
-                   "max_global_storage_gb": "max_storage_gb"}
-RECORDING_MODES = {"motion triggered": "motion", "motion": "motion", "continuous": "continuous",
-                   "always": "continuous", "off": "off", "manual": "off", "none": "off"}
+SETTING_RENAMES = {
+    "smtp_server": "smtp_host",
+    "smtp_username": "smtp_user",
+    "smtp_from_email": "smtp_from",
+    "max_global_storage_gb": "max_storage_gb",
+}
+RECORDING_MODES = {
+    "motion triggered": "motion",
+    "motion": "motion",
+    "continuous": "continuous",
+    "always": "continuous",
+    "off": "off",
+    "manual": "off",
+    "none": "off",
+}
 # 1.x camera field -> this version's field (values that need no conversion beyond None -> default)
-CAMERA_RENAMES = {"name": "name", "location": "location", "rtsp_url": "rtsp_url", "sub_rtsp_url": "sub_rtsp_url",
-                  "is_active": "enabled", "resolution_width": "resolution_width",
-                  "resolution_height": "resolution_height", "framerate": "framerate", "rotation": "rotation",
-                  "storage_profile_id": "storage_profile_id", "threshold": "motion_threshold",
-                  "motion_gap": "motion_gap", "movie_quality": "recording_quality",
-                  "notify_start_email": "notify_email", "notify_start_telegram": "notify_telegram",
-                  "notify_start_webhook": "notify_webhook", "notify_email_address": "notify_email_to",
-                  "onvif_host": "onvif_host", "onvif_port": "onvif_port", "onvif_username": "onvif_username",
-                  "onvif_password": "onvif_password", "sort_order": "sort_order"}
-CAMERA_RUNTIME = {"status", "last_seen", "groups", "storage_profile", "id", "created_at", "recording_mode",
-                  "privacy_masks", "motion_masks"}
+CAMERA_RENAMES = {
+    "name": "name",
+    "location": "location",
+    "rtsp_url": "rtsp_url",
+    "sub_rtsp_url": "sub_rtsp_url",
+    "is_active": "enabled",
+    "resolution_width": "resolution_width",
+    "resolution_height": "resolution_height",
+    "framerate": "framerate",
+    "rotation": "rotation",
+    "storage_profile_id": "storage_profile_id",
+    "threshold": "motion_threshold",
+    "motion_gap": "motion_gap",
+    "movie_quality": "recording_quality",
+    "notify_start_email": "notify_email",
+    "notify_start_telegram": "notify_telegram",
+    "notify_start_webhook": "notify_webhook",
+    "notify_email_address": "notify_email_to",
+    "onvif_host": "onvif_host",
+    "onvif_port": "onvif_port",
+    "onvif_username": "onvif_username",
+    "onvif_password": "onvif_password",
+    "sort_order": "sort_order",
+}
+CAMERA_RUNTIME = {
+    "status",
+    "last_seen",
+    "groups",
+    "storage_profile",
+    "id",
+    "created_at",
+    "recording_mode",
+    "privacy_masks",
+    "motion_masks",
+}
 #: The 1.x user keys taken over as they are; any other key of a 1.x user goes into ``extra``.
-LEGACY_USER_KEYS = ("username", "email", "hashed_password", "role", "language", "is_2fa_enabled", "totp_secret",
-                    "restrict_camera_access", "allowed_camera_ids", "allowed_group_ids")
-MODELLED = {"timestamp", "version", "settings", "storage_profiles", "cameras", "groups", "associations", "users",
-            "api_tokens", "recovery_codes", "trusted_devices"}
+LEGACY_USER_KEYS = (
+    "username",
+    "email",
+    "hashed_password",
+    "role",
+    "language",
+    "is_2fa_enabled",
+    "totp_secret",
+    "restrict_camera_access",
+    "allowed_camera_ids",
+    "allowed_group_ids",
+)
+MODELLED = {
+    "timestamp",
+    "version",
+    "settings",
+    "storage_profiles",
+    "cameras",
+    "groups",
+    "associations",
+    "users",
+    "api_tokens",
+    "recovery_codes",
+    "trusted_devices",
+}
 
 
 def is_legacy(data):
@@ -55,17 +111,23 @@ def convert(data):
     try:
         stamp = iso(parse_iso(data.get("timestamp")))
     except ValueError:
-        raise BackupError([f"timestamp {data.get('timestamp')!r} is not a time this VibeNVR 1.x file can be read "
-                           "with"]) from None
+        raise BackupError(
+            [f"timestamp {data.get('timestamp')!r} is not a time this VibeNVR 1.x file can be read with"]
+        ) from None
     for section in ("cameras", "users"):
         if not isinstance(data.get(section, []), list):
             raise BackupError([f"{section} must be a list in a VibeNVR 1.x file"])
-    doc = {"format": FORMAT, "schema_version": SCHEMA_VERSION, "version": "2.0", "timestamp": stamp,
-           "kind": "imported", "app_version": f"VibeNVR {data.get('version')}"}
+    doc = {
+        "format": FORMAT,
+        "schema_version": SCHEMA_VERSION,
+        "version": "2.0",
+        "timestamp": stamp,
+        "kind": "imported",
+        "app_version": f"VibeNVR {data.get('version')}",
+    }
     doc["settings"] = _settings(data.get("settings") or [], report)
     doc["storage_profiles"] = _profiles(_list(data, "storage_profiles"), report)
-    doc["cameras"] = [_camera(i, c, stamp, report) for i, c in enumerate(_list(data, "cameras"))
-                      if isinstance(c, dict)]
+    doc["cameras"] = [_camera(i, c, stamp, report) for i, c in enumerate(_list(data, "cameras")) if isinstance(c, dict)]
     doc["groups"], doc["associations"] = _groups(data, report)
     doc["users"] = _users(_list(data, "users"), stamp, report)
     owners = {u["username"] for u in doc["users"]}
@@ -74,16 +136,25 @@ def convert(data):
         if kept:
             report.add(f"{section}: kept fields this version does not model in extra: {', '.join(kept)}")
     doc["api_tokens"] = _owned(_list(data, "api_tokens"), "api_tokens", owners, report, lambda t: _token(t, stamp))
-    doc["recovery_codes"] = _owned(_list(data, "recovery_codes"), "recovery_codes", owners, report,
-                                   lambda r: {"code_hash": r.get("code_hash"), "created_at": r.get("created_at") or stamp})
-    doc["trusted_devices"] = _owned(_list(data, "trusted_devices"), "trusted_devices", owners, report,
-                                    lambda d: _device(d, stamp))
+    doc["recovery_codes"] = _owned(
+        _list(data, "recovery_codes"),
+        "recovery_codes",
+        owners,
+        report,
+        lambda r: {"code_hash": r.get("code_hash"), "created_at": r.get("created_at") or stamp},
+    )
+    doc["trusted_devices"] = _owned(
+        _list(data, "trusted_devices"), "trusted_devices", owners, report, lambda d: _device(d, stamp)
+    )
     for key in sorted(set(data) - MODELLED):
         report.add(f"dropped the section {key} (not part of this version's configuration)")
     doc["counts"] = {section: len(doc[section]) for section in SECTIONS}
     mapped = dict(doc["counts"], settings=len(doc["settings"]) - ("extra" in doc["settings"]))
-    report.insert(0, f"VibeNVR {data.get('version')} file from {stamp}: mapped "
-                  + ", ".join(f"{mapped[s]} {s.replace('_', ' ')}" for s in SECTIONS))
+    report.insert(
+        0,
+        f"VibeNVR {data.get('version')} file from {stamp}: mapped "
+        + ", ".join(f"{mapped[s]} {s.replace('_', ' ')}" for s in SECTIONS),
+    )
     return doc, list(report)
 
 
@@ -102,16 +173,19 @@ def _settings(rows, report):
         key, value = SETTING_RENAMES.get(row["key"], row["key"]), row.get("value")
         if key in SETTINGS:
             try:
-                clean[key] = coerce(key, value if not isinstance(value, str) else value.strip(),
-                                    from_form=isinstance(value, str))
+                clean[key] = coerce(
+                    key, value if not isinstance(value, str) else value.strip(), from_form=isinstance(value, str)
+                )
                 continue
             except FieldError as exc:
                 report.add(f"settings.{row['key']}: kept in settings.extra, its value is not valid here ({exc})")
         extra[row["key"]] = value
     if extra:
         clean["extra"] = extra
-        report.add(f"settings: kept {len(extra)} setting(s) this version does not use in settings.extra: "
-                   + ", ".join(sorted(extra)))
+        report.add(
+            f"settings: kept {len(extra)} setting(s) this version does not use in settings.extra: "
+            + ", ".join(sorted(extra))
+        )
     return clean
 
 
@@ -120,12 +194,21 @@ def _profiles(rows, report):
     for index, row in enumerate(rows):
         if not isinstance(row, dict):
             continue
-        out.append({"id": row.get("id", index + 1), "name": row.get("name"), "path": row.get("path"),
-                    "description": row.get("description") or "", "max_size_gb": row.get("max_size_gb") or 0})
+        out.append(
+            {
+                "id": row.get("id", index + 1),
+                "name": row.get("name"),
+                "path": row.get("path"),
+                "description": row.get("description") or "",
+                "max_size_gb": row.get("max_size_gb") or 0,
+            }
+        )
         dropped = sorted(k for k, v in row.items() if k not in out[-1] and v not in (None, "", "local", 22))
         if dropped:
-            report.add(f'storage_profiles[{index}] "{row.get("name")}": dropped {", ".join(dropped)} '
-                       "(remote storage is not modelled)")
+            report.add(
+                f'storage_profiles[{index}] "{row.get("name")}": dropped {", ".join(dropped)} '
+                "(remote storage is not modelled)"
+            )
     return out
 
 
@@ -142,8 +225,11 @@ def _camera(index, row, stamp, report):
     camera["privacy_masks"] = _polygons(row.get("privacy_masks"), f"{label}: privacy_masks", report)
     camera["motion_zones"] = _polygons(row.get("motion_masks"), f"{label}: motion_masks", report)
     camera["schedule"] = _schedule(row, label, report)
-    extra = {k: v for k, v in row.items() if k not in CAMERA_RENAMES and k not in CAMERA_RUNTIME
-             and not k.startswith("schedule_")}
+    extra = {
+        k: v
+        for k, v in row.items()
+        if k not in CAMERA_RENAMES and k not in CAMERA_RUNTIME and not k.startswith("schedule_")
+    }
     camera["extra"] = extra
     return camera
 
@@ -163,9 +249,17 @@ def _polygons(value, label, report):
     except (ValueError, TypeError, KeyError):
         report.add(f"{label}: dropped, not readable as polygons")
         return []
-    clamped = [[[min(max(c, 0), 1) if isinstance(c, int | float) and not isinstance(c, bool) else c
-                 for c in point] if isinstance(point, list) else point for point in polygon]
-               if isinstance(polygon, list) else polygon for polygon in polygons]
+    clamped = [
+        [
+            [min(max(c, 0), 1) if isinstance(c, int | float) and not isinstance(c, bool) else c for c in point]
+            if isinstance(point, list)
+            else point
+            for point in polygon
+        ]
+        if isinstance(polygon, list)
+        else polygon
+        for polygon in polygons
+    ]
     if clamped != polygons:
         report.add(f"{label}: points slightly outside the picture were moved to its edge")
     return clamped
@@ -191,8 +285,10 @@ def _schedule(row, label, report):
     for day in WEEKDAYS:  # overlapping overnight windows: keep the evening part only
         windows = days.get(day) or []
         if windows and windows[0][1] < windows[0][0] and windows[0][1] != "24:00":
-            report.add(f"{label}: schedule.{day} {windows[0][0]}–{windows[0][1]} overlapped the next day; "
-                       "it now ends at midnight")
+            report.add(
+                f"{label}: schedule.{day} {windows[0][0]}–{windows[0][1]} overlapped the next day; "
+                "it now ends at midnight"
+            )
             windows[0] = [windows[0][0], "24:00"]
     return days
 
@@ -223,8 +319,10 @@ def _users(rows, stamp, report):
         if not isinstance(row, dict):
             continue
         if not row.get("hashed_password"):
-            report.add(f'users[{index}] "{row.get("username")}": dropped, no password (a single sign-on '
-                       "account); its tokens, codes and devices go with it")
+            report.add(
+                f'users[{index}] "{row.get("username")}": dropped, no password (a single sign-on '
+                "account); its tokens, codes and devices go with it"
+            )
             continue
         user = {key: row[key] for key in LEGACY_USER_KEYS if row.get(key) is not None}
         user["id"] = row.get("id", len(users) + 1)
@@ -232,8 +330,11 @@ def _users(rows, stamp, report):
         if user.get("role") not in ("admin", "viewer"):
             report.add(f'users[{index}] "{row.get("username")}": role {row.get("role")!r} became viewer')
             user["role"] = "viewer"
-        user["extra"] = {k: v for k, v in row.items() if k not in LEGACY_USER_KEYS and k not in ("id", "created_at")
-                         and v is not None}
+        user["extra"] = {
+            k: v
+            for k, v in row.items()
+            if k not in LEGACY_USER_KEYS and k not in ("id", "created_at") and v is not None
+        }
         users.append(user)
     return users
 
@@ -258,8 +359,13 @@ def _token(row, stamp):
 def _device(row, stamp):
     created = row.get("created_at") or stamp
     expires = row.get("expires_at") or _time(created, stamp, days=30)
-    return {"token_hash": row.get("token"), "name": row.get("name") or "", "last_used": row.get("last_used"),
-            "expires_at": expires, "created_at": created}
+    return {
+        "token_hash": row.get("token"),
+        "name": row.get("name") or "",
+        "last_used": row.get("last_used"),
+        "expires_at": expires,
+        "created_at": created,
+    }
 
 
 def _time(value, fallback, days=0):

@@ -76,9 +76,14 @@ def _values(values):
 
 def _times_to_iso(values):
     """``time_out`` over a column: database times to ISO 8601 texts, SQLite's usual text done inline."""
-    return [value if value is None else f"{value[:10]}T{value[11:19]}Z"
-            if type(value) is str and len(value) >= 19 and value[10] == " " and value[19:20] in ("", ".")
-            else time_out(value) for value in values]
+    return [
+        value
+        if value is None
+        else f"{value[:10]}T{value[11:19]}Z"
+        if type(value) is str and len(value) >= 19 and value[10] == " " and value[19:20] in ("", ".")
+        else time_out(value)
+        for value in values
+    ]
 
 
 def _json_texts(stored):
@@ -102,7 +107,7 @@ def _json_texts(stored):
     if not _canonical_tokens(floats, ints, objects):
         end = (len(floats), len(ints), len(objects))
         for i, f, n, o in reversed(scanned):
-            if out[i] is stored[i] and not _canonical_tokens(floats[f:end[0]], ints[n:end[1]], objects[o:end[2]]):
+            if out[i] is stored[i] and not _canonical_tokens(floats[f : end[0]], ints[n : end[1]], objects[o : end[2]]):
                 out[i] = dump(json_out(stored[i]))
             end = (f, n, o)
     return out
@@ -110,8 +115,12 @@ def _json_texts(stored):
 
 def _token_scanner(floats, ints, objects):
     """A JSON scanner that only collects the spelling of numbers and the key-value pairs of objects."""
-    return json.JSONDecoder(parse_float=floats.append, parse_int=ints.append, object_pairs_hook=objects.append,
-                            parse_constant=strictjson.refuse_constant).scan_once
+    return json.JSONDecoder(
+        parse_float=floats.append,
+        parse_int=ints.append,
+        object_pairs_hook=objects.append,
+        parse_constant=strictjson.refuse_constant,
+    ).scan_once
 
 
 def _parses_whole(scan, text):

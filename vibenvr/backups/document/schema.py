@@ -46,7 +46,7 @@ _ARGON2_FORM = "$argon2id$v=19$m=…,t=…,p=…$salt$hash"
 _B64 = re.compile(r"[A-Za-z0-9+/]+")
 _WHAT_TO_DO = {
     "hashed_password": "restore the file without this user (remove it from users) and set their password "
-                       "afterwards: flask --app app users set-password USERNAME",
+    "afterwards: flask --app app users set-password USERNAME",
     "code_hash": "remove this recovery code from the file; the user makes new codes on the Security page",
 }
 
@@ -57,8 +57,10 @@ def _argon2_hash(value, field):
     if not value.startswith("$argon2"):
         scheme = value.split("$")[1] if value.startswith("$") and value.count("$") > 1 else ""
         seen = f" (this one starts with ${scheme[:12]}$)" if scheme else ""
-        raise FieldError(field, f"is not an argon2 hash{seen}: only argon2 hashes ({_ARGON2_FORM}) can sign in "
-                                f"here; {_WHAT_TO_DO[field]}")
+        raise FieldError(
+            field,
+            f"is not an argon2 hash{seen}: only argon2 hashes ({_ARGON2_FORM}) can sign in here; {_WHAT_TO_DO[field]}",
+        )
     try:
         params = extract_parameters(value)
     except InvalidHashError:
@@ -67,8 +69,11 @@ def _argon2_hash(value, field):
         raise FieldError(field, f"is not a readable argon2 hash (expected {_ARGON2_FORM}); {_WHAT_TO_DO[field]}")
     used = {"m": params.memory_cost, "t": params.time_cost, "p": params.parallelism}
     if any(used[key] > limit for key, limit in ARGON2_MAX.items()):
-        raise FieldError(field, f"uses argon2 parameters m={used['m']}, t={used['t']}, p={used['p']} above the limit "
-                                f"{ARGON2_LIMIT}: every sign-in attempt would cost that much; {_WHAT_TO_DO[field]}")
+        raise FieldError(
+            field,
+            f"uses argon2 parameters m={used['m']}, t={used['t']}, p={used['p']} above the limit "
+            f"{ARGON2_LIMIT}: every sign-in attempt would cost that much; {_WHAT_TO_DO[field]}",
+        )
     return value
 
 
@@ -83,8 +88,13 @@ def _standard_encoding(value, params):
     if params.time_cost < 1 or params.parallelism < 1 or params.memory_cost < 8 * params.parallelism:
         return False
     salt, digest = parts[-2], parts[-1]
-    return (bool(_B64.fullmatch(salt) and _B64.fullmatch(digest)) and len(salt) % 4 != 1 and len(digest) % 4 != 1
-            and params.salt_len >= 8 and params.hash_len >= 4)  # argon2's own minimums
+    return (
+        bool(_B64.fullmatch(salt) and _B64.fullmatch(digest))
+        and len(salt) % 4 != 1
+        and len(digest) % 4 != 1
+        and params.salt_len >= 8
+        and params.hash_len >= 4
+    )  # argon2's own minimums
 
 
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
@@ -110,8 +120,11 @@ def _totp_secret(value, field):
     try:
         totp_for(secret).byte_secret()  # what sign-in will use
     except (ValueError, binascii.Error) as exc:
-        raise FieldError(field, f"cannot be used by an authenticator ({exc}); it needs at least "
-                                f"{MIN_SECRET_BITS} bits, {MIN_SECRET_BITS // 5} base32 characters") from None
+        raise FieldError(
+            field,
+            f"cannot be used by an authenticator ({exc}); it needs at least "
+            f"{MIN_SECRET_BITS} bits, {MIN_SECRET_BITS // 5} base32 characters",
+        ) from None
     return secret
 
 
@@ -168,7 +181,19 @@ ITEM_SCHEMAS = {
 }
 
 # Keys that must be unique within a section (besides ``id``), and what names an item in messages.
-UNIQUE = {"storage_profiles": ("name",), "cameras": ("name",), "groups": ("name",), "users": ("username",),
-          "api_tokens": ("token_hash",), "trusted_devices": ("token_hash",)}
-LABEL = {"storage_profiles": "name", "cameras": "name", "groups": "name", "users": "username",
-         "api_tokens": "name", "trusted_devices": "name"}
+UNIQUE = {
+    "storage_profiles": ("name",),
+    "cameras": ("name",),
+    "groups": ("name",),
+    "users": ("username",),
+    "api_tokens": ("token_hash",),
+    "trusted_devices": ("token_hash",),
+}
+LABEL = {
+    "storage_profiles": "name",
+    "cameras": "name",
+    "groups": "name",
+    "users": "username",
+    "api_tokens": "name",
+    "trusted_devices": "name",
+}

@@ -54,19 +54,24 @@ def parse_bytes(data, source="the file"):
         try:
             data = bytes(data).decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise BackupError([f"{source} is not UTF-8 text (byte 0x{data[exc.start]:02x} at position {exc.start})"],
-                              status=400) from None
+            raise BackupError(
+                [f"{source} is not UTF-8 text (byte 0x{data[exc.start]:02x} at position {exc.start})"], status=400
+            ) from None
     if not data.strip():
         raise BackupError([f"{source} is empty; a backup is a JSON object"], status=400)
     try:
         return strictjson.loads(data, max_depth=None)  # deep nesting ends in the parser's RecursionError
     except json.JSONDecodeError as exc:
-        rest = data[exc.pos:].rstrip()  # a file cut inside true/false/null ends in a piece of it
-        ended = (not rest or exc.msg.startswith("Unterminated string")
-                 or any(word.startswith(rest) for word in ("true", "false", "null")))
+        rest = data[exc.pos :].rstrip()  # a file cut inside true/false/null ends in a piece of it
+        ended = (
+            not rest
+            or exc.msg.startswith("Unterminated string")
+            or any(word.startswith(rest) for word in ("true", "false", "null"))
+        )
         hint = "; the file looks truncated" if ended else ""
-        raise BackupError([f"{source} is not valid JSON: {exc.msg} (line {exc.lineno} column {exc.colno}){hint}"],
-                          status=400) from None
+        raise BackupError(
+            [f"{source} is not valid JSON: {exc.msg} (line {exc.lineno} column {exc.colno}){hint}"], status=400
+        ) from None
     except strictjson.StrictJSONError as exc:
         message = str(exc).replace("is nested too deeply", "is nested too deeply to be a backup")
         raise BackupError([strictjson.describe(message, source)], status=400) from None
@@ -87,8 +92,7 @@ def validate_document(data, source="upload"):
         raise BackupError([f"{where} holds {kind}; a backup is a JSON object"], status=400)
     if legacy.is_legacy(data):
         doc, report = legacy.convert(data)
-        return _checked(checks.check_sections(doc, consume=True), legacy=True, report=report,
-                        given=doc["settings"])
+        return _checked(checks.check_sections(doc, consume=True), legacy=True, report=report, given=doc["settings"])
     _check_header(data)
     given = data["settings"] if isinstance(data.get("settings"), dict) else {}
     return _checked(checks.check_sections(data, consume=owned), legacy=False, report=[], given=given)
@@ -117,21 +121,28 @@ def _check_header(data):
     if isinstance(version, bool) or not isinstance(version, int):
         raise BackupError([f"schema_version must be a whole number, got {version!r}"])
     if version > SCHEMA_VERSION:
-        raise BackupError([
-            f"schema_version is {version}, newer than the {SCHEMA_VERSION} this version of VibeNVR Config "
-            f"({APP_VERSION}) reads; update VibeNVR Config to restore this file"
-        ])
+        raise BackupError(
+            [
+                f"schema_version is {version}, newer than the {SCHEMA_VERSION} this version of VibeNVR Config "
+                f"({APP_VERSION}) reads; update VibeNVR Config to restore this file"
+            ]
+        )
     if version < SCHEMA_VERSION:
         raise BackupError([f"schema_version {version} is not a known version (expected {SCHEMA_VERSION})"])
     checksum = data.get("checksum")
     if checksum is None:
         raise BackupError(["checksum is missing; only VibeNVR 1.x files may come without one"])
-    if (not isinstance(checksum, dict) or checksum.get("algorithm") != "sha256"
-            or not isinstance(checksum.get("value"), str)):
+    if (
+        not isinstance(checksum, dict)
+        or checksum.get("algorithm") != "sha256"
+        or not isinstance(checksum.get("value"), str)
+    ):
         raise BackupError(['checksum must be {"algorithm": "sha256", "value": "<64 hex digits>"}'])
     expected = compute_checksum(data)["value"]
     if checksum["value"].lower() != expected:
-        raise BackupError([
-            "checksum does not match the contents: the file was changed or damaged after it was written "
-            f"(file says {checksum['value'][:12]}…, contents give {expected[:12]}…)"
-        ])
+        raise BackupError(
+            [
+                "checksum does not match the contents: the file was changed or damaged after it was written "
+                f"(file says {checksum['value'][:12]}…, contents give {expected[:12]}…)"
+            ]
+        )
