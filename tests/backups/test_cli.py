@@ -142,7 +142,7 @@ def test_restore_one_section(app, cli):
     cli("create")
     _change_something(app)
     result = cli("restore", NAME, "--yes", "--section", "settings")
-    assert result.exit_code == 0 and "Restored: 23 settings.\n" in result.output
+    assert result.exit_code == 0 and "Restored: 24 settings.\n" in result.output
     assert snapshot()["settings"]["system_name"] == "Home NVR"
 
 

@@ -246,7 +246,7 @@ def test_the_documented_example_is_a_valid_backup():
     text = (Path(__file__).resolve().parents[2] / "docs" / "backup-format.md").read_text(encoding="utf-8")
     example = text.split("## A complete example", 1)[1].split("```json\n", 1)[1].split("\n```", 1)[0]
     valid = validate_document(example.encode("utf-8"))
-    assert valid.counts == {s: (23 if s == "settings" else 1) for s in SECTIONS}
+    assert valid.counts == {s: (24 if s == "settings" else 1) for s in SECTIONS}
     assert valid.doc["cameras"][0]["schedule"]["monday"] == [["08:00", "12:00"], ["20:00", "07:00"]]
 
 

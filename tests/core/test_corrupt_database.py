@@ -257,7 +257,7 @@ def test_terminal_restore_keeps_the_damaged_file_and_rebuilds_the_backup_s_confi
 
     result = _cli(data_dir, "backup", "restore", name, "--yes")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Restored: 23 settings" in result.stdout
+    assert "Restored: 24 settings" in result.stdout
     assert "No safety backup was written: the current database is unreadable" in result.stdout
     kept = Path(KEPT.search(result.stdout).group(1))
     assert kept.parent == data_dir and kept.read_bytes() == damaged_bytes
