@@ -16,8 +16,8 @@ from pathlib import Path
 
 from peewee import PeeweeException, SqliteDatabase
 
-from .backups.document.validate import validate_document
 from .backups.errors import BackupError
+from .backups.keys import server_identities
 from .backups.store import BackupStore
 
 log = logging.getLogger(__name__)
@@ -114,9 +114,10 @@ def check(database):
 _newest = {}  # (folder, its listing) -> the newest valid backup's name
 
 
-def newest_valid_backup(folder):
-    """The name of the newest backup in ``folder`` that validates, or None; cached until the folder changes."""
-    store = BackupStore(folder)
+def newest_valid_backup(folder, keys=list):
+    """The name of the newest backup in ``folder`` that validates (encrypted ones opened with ``keys()``),
+    or None; cached until the folder changes."""
+    store = BackupStore(folder, keys=keys)
     try:
         entries = store.list()
     except OSError:
@@ -126,7 +127,7 @@ def newest_valid_backup(folder):
         found = None
         for entry in entries:
             try:
-                validate_document(store.read_bytes(entry.name), source=entry.name)
+                store.open(entry.name)
             except (BackupError, OSError, LookupError, ValueError):
                 continue
             found = entry.name
@@ -181,7 +182,9 @@ class DatabaseHealth:
         return problem
 
     def newest_backup(self):
-        return newest_valid_backup(self.app.config["BACKUP_DIR"])
+        return newest_valid_backup(
+            self.app.config["BACKUP_DIR"], lambda: server_identities(self.app.config["DATA_DIR"])
+        )
 
     def recheck(self):
         """While there is a problem, look again (at most every few seconds); True once the database is usable."""

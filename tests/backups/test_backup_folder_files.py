@@ -214,11 +214,12 @@ def test_the_suggested_name_never_is_one_that_exists():
     assert suggest_name("backup (1).json", {"backup_1.json", "backup_1_2.json"}) == "backup_1_3.json"
 
 
-def test_an_encrypted_file_is_listed_as_one_this_version_cannot_open(app, api):
+def test_an_encrypted_file_is_listed_as_an_encrypted_backup_without_opening_it(app, api):
     (folder_of(app) / "vibe_backup_auto_20261129_224000.json.age").write_bytes(b"age-encryption.org/v1\n")
     [row] = api.get("/api/backups").get_json()["backups"]
-    assert row["unusable"].startswith("an encrypted backup (.json.age) — this version cannot open it")
-    assert "rename_to" not in row
+    assert row["encrypted"] is True and row["kind"] == "auto" and "unusable" not in row
+    answer = api.post("/api/backups/vibe_backup_auto_20261129_224000.json.age/restore", json={})
+    assert answer.status_code == 422 and "age header" in answer.get_json()["error"]  # opened only to restore
 
 
 @pytest.mark.parametrize(

@@ -40,7 +40,7 @@ def test_a_1x_file_is_recognised_mapped_and_reported(legacy_bytes):
     assert valid.legacy is True and valid.kind == "imported" and valid.app_version == "VibeNVR 1.0"
     assert valid.created_at.isoformat() == "2025-11-29T23:40:12"
     assert valid.counts == {
-        "settings": 24,
+        "settings": 25,
         "storage_profiles": 2,
         "cameras": 2,
         "groups": 2,

@@ -14,7 +14,7 @@ from vibenvr.backups.errors import RestoreFailed, RestoreRefused
 from vibenvr.backups.restore import resolve_sections, restore_document
 from vibenvr.cameras.service import create_camera, delete_camera
 from vibenvr.models import Camera, User
-from vibenvr.settings.service import get_setting, update_settings
+from vibenvr.settings.service import get_setting, get_settings, update_settings
 from vibenvr.signals import config_restored
 
 from .helpers import backup_files, recount, refusing_inserts, sections, signed, snapshot
@@ -130,7 +130,7 @@ def test_the_service_writes_a_safety_backup_first_and_reloads(app, rich, clock):
     def listener(sender, result):
         received.append(result)
 
-    g._settings = {"system_name": "stale cache"}
+    g._settings = {**get_settings(), "system_name": "stale cache"}
     with config_restored.connected_to(listener):
         answer = service.restore(_valid(backup))
     assert answer["restored"] is True and answer["reload"] is True

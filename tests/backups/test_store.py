@@ -155,7 +155,7 @@ def test_odd_names_are_refused(files, name):
 
 
 def test_the_name_pattern_is_the_spec_s():
-    assert NAME_RE.pattern == r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.json$"
+    assert NAME_RE.pattern == r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.json(?:\.age)?$"  # SPEC §5, §13
 
 
 def test_symbolic_links_are_never_followed(folder, files, tmp_path):

@@ -1,7 +1,9 @@
 """``/api/backups…`` and ``/api/config/…`` (SPEC §9): admin only, JSON in and out."""
 
 from flask import Blueprint, current_app, jsonify, request
+from flask_login import current_user
 
+from ..auth import reauth
 from ..auth.decorators import admin_required
 from ..http import BadRequest, is_htmx, json_body
 from ..settings.service import get_settings
@@ -9,6 +11,7 @@ from ..timeutil import iso
 from . import service
 from .automation.pause import current_pause
 from .automation.status import read_status
+from .document import envelope
 from .document.export import export_bytes
 from .web import download_response, sign_out_if_no_longer_admin
 
@@ -26,6 +29,26 @@ def list_backups():
 @admin_required
 def create():
     return jsonify(service.create_backup("manual").to_dict()), 201
+
+
+@bp.get("/backups/key")
+@admin_required
+def key():
+    """The server key's public recipient (made on first use) and whether an emergency kit was handed out."""
+    return jsonify(service.key_state())
+
+
+@bp.post("/backups/key/kit")
+@admin_required
+def kit():
+    """The emergency kit as a text attachment; the admin's password is asked again (SPEC §13)."""
+    data = json_body()
+    reauth.require(current_user, data, "download the emergency kit", field="password")
+    name, text = service.emergency_kit(current_user.username)
+    response = current_app.response_class(text, mimetype="text/plain")
+    response.headers["Content-Disposition"] = f"attachment; filename={name}"
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/backups/status")
@@ -74,8 +97,21 @@ def import_file():
     upload = request.files.get("file")
     if upload is None:
         raise BadRequest("send the backup as a multipart form field named 'file'")
-    entry, _valid = service.import_backup(service.read_upload(upload), source=upload.filename or "upload")
+    identity, phrase = _opening_keys()
+    entry, _valid = service.import_backup(
+        service.read_upload(upload), source=upload.filename or "upload", identity=identity, phrase=phrase
+    )
     return jsonify(entry.to_dict()), 201
+
+
+def _opening_keys():
+    """The identity (multipart field or file ``identity``) or ``passphrase`` an encrypted upload opens with,
+    for this request only (SPEC §13): never stored, never logged."""
+    given = request.files.get("identity")
+    text = given.stream.read(64 * 1024).decode("utf-8", "replace") if given else request.form.get("identity")
+    identity = envelope.parse_identity(text, "the identity") if text and text.strip() else None
+    phrase = request.form.get("passphrase") or None
+    return identity, phrase
 
 
 @bp.get("/config/export")
@@ -97,7 +133,7 @@ def restore_body():
     if sections and len(sections) == 1 and "," in sections[0]:
         sections = [s.strip() for s in sections[0].split(",") if s.strip()]
     mode, sections = _options(request.args.get("mode"), sections)
-    valid = service.validate_document(request.get_data(cache=False), source="upload")
+    valid = service.validate_file(request.get_data(cache=False), source="upload", identities=service.identities())
     return _restore(valid, mode, sections, safety=safety in ("true", "1", "yes"))
 
 

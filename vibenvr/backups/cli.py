@@ -4,6 +4,7 @@ Exit codes: 0 success, 1 a readable failure (invalid file, refused restore, miss
 """
 
 import json
+import sys
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -13,11 +14,14 @@ from flask.cli import AppGroup
 from peewee import PeeweeException
 
 from ..cliutil import command_database, fail, refuse_unusable_database
+from ..fsutil import create_once
 from ..settings.service import get_setting
 from ..templating import human_size
 from . import rebuild, service
+from .document import envelope
 from .document.canonical import SECTIONS
 from .errors import BackupError, BackupNotFound, BackupWriteError, InvalidBackupName, RestoreFailed, RestoreRefused
+from .keys import OPEN_COMMAND
 from .restore import MODES
 from .store import SAFETY_KEEP
 
@@ -90,11 +94,40 @@ def list_backups(as_json):
         click.echo(f"{line}  {e.unusable}" if e.unusable else line)
 
 
+def _opening_options(command):
+    """``--identity FILE`` and ``--passphrase-stdin``: how an encrypted file not made for this server opens."""
+    command = click.option(
+        "--passphrase-stdin", is_flag=True, help="Read the passphrase of a passphrase-encrypted file from stdin."
+    )(command)
+    return click.option(
+        "--identity",
+        "identity_file",
+        type=click.Path(exists=True, dir_okay=False),
+        help="An age identity file (the emergency kit, an age key, an SSH private key) for an encrypted file.",
+    )(command)
+
+
+def _opening(identity_file, passphrase_stdin):
+    """The identity and passphrase given on the command line, read for this command only."""
+    identity = None
+    if identity_file:
+        identity = envelope.parse_identity(Path(identity_file).read_bytes(), identity_file)
+    phrase = sys.stdin.readline().rstrip("\n") if passphrase_stdin else None
+    return identity, phrase
+
+
 @backup_cli.command("verify")
 @click.argument("name_or_path")
-def verify(name_or_path):
-    """Check a backup completely; exit 0 when it is valid, 1 with the reasons when not."""
-    valid = _run(lambda: service.load_backup(name_or_path, allow_path=True))
+@_opening_options
+def verify(name_or_path, identity_file, passphrase_stdin):
+    """Check a backup completely; exit 0 when it is valid, 1 with the reasons when not. Encrypted files
+    open with the server key, or with --identity / --passphrase-stdin."""
+
+    def work():
+        identity, phrase = _opening(identity_file, passphrase_stdin)
+        return service.load_backup(name_or_path, allow_path=True, identity=identity, phrase=phrase)
+
+    valid = _run(work)
     click.echo(f"OK: {name_or_path} is a valid {_describe(valid)}")
     for line in valid.report:
         click.echo(f"  - {line}")
@@ -229,6 +262,39 @@ def delete(name):
     """Delete one backup file."""
     _run(lambda: service.get_store().delete(name))
     click.echo(f"Deleted {name}")
+
+
+key_cli = AppGroup("key", help="The server's backup key (encrypted backups, SPEC §13).")
+backup_cli.add_command(key_cli)
+
+
+@key_cli.command("show")
+def key_show():
+    """Print the server key's public recipient (age1…); the key is made on first use."""
+    state = _run(service.key_state)
+    click.echo(state["recipient"])
+    if not state["kit_downloaded"]:
+        click.echo("No emergency kit was handed out yet: run 'flask --app app backup key kit PATH'.", err=True)
+
+
+@key_cli.command("kit")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def key_kit(path, yes):
+    """Write the emergency kit (the key that opens every encrypted backup) to PATH, mode 0600."""
+    target = Path(path)
+    if target.exists():
+        fail(f"{target} exists; the kit is never written over a file", ["choose another path"])
+    if not yes:
+        click.confirm(
+            f"Write the emergency kit to {target}? Anyone holding it can read every encrypted backup; "
+            "keep it off this server",
+            abort=True,
+        )
+    _name, text = _run(lambda: service.emergency_kit("flask backup key kit"))
+    if not create_once(target, text):
+        fail(f"{target} appeared meanwhile; the kit was not written over it")
+    click.echo(f"Wrote the emergency kit to {target} (mode 0600). Open a backup with: {OPEN_COMMAND}")
 
 
 @backup_cli.command("prune")

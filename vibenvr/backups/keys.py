@@ -57,6 +57,17 @@ def load_identity(data_dir):
     return _read(key_path(data_dir))
 
 
+def server_identities(data_dir):
+    """``[the server's identity]`` to open files with, or ``[]`` before a key was made (or when it is damaged:
+    opening then asks for the kit, as it would on another server)."""
+    try:
+        identity = load_identity(data_dir)
+    except KeyProblem as exc:
+        log.error("%s", exc)
+        return []
+    return [identity] if identity is not None else []
+
+
 def server_identity(data_dir, moment):
     """The server's identity, made on first use. Two processes making it at once agree: the file is
     linked into place only if absent, and both then read the one that won."""

@@ -6,14 +6,14 @@ import datetime as dt
 import re
 import unicodedata
 
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.json$")
-GENERATED_RE = re.compile(r"^vibe_backup_(auto|manual|imported|safety)_(\d{8}_\d{6})(?:_(\d+))?\.json$")
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.json(?:\.age)?$")
+GENERATED_RE = re.compile(r"^vibe_backup_(auto|manual|imported|safety)_(\d{8}_\d{6})(?:_(\d+))?\.json(?:\.age)?$")
 LEGACY_AUTO_RE = re.compile(r"^vibenvr_auto_backup_(\d{8}_\d{6})(?:_(\d+))?\.json$")
 #: An automatic backup that failed validation right after it was written, kept under this name (SPEC §12).
-DAMAGED_RE = re.compile(r"^vibe_backup_damaged_(\d{8}_\d{6})(?:_(\d+))?\.json$")
+DAMAGED_RE = re.compile(r"^vibe_backup_damaged_(\d{8}_\d{6})(?:_(\d+))?\.json(?:\.age)?$")
 STAMP = "%Y%m%d_%H%M%S"
 TEMP_PREFIX = ".vibe-tmp-"
-ENCRYPTED_SUFFIX = ".json.age"  # SPEC §13; this version cannot open them yet
+ENCRYPTED_SUFFIX = ".json.age"  # SPEC §13: the whole file inside an age envelope
 NAME_RULE = "letters, digits, '.', '_' and '-', ending in .json"
 
 
@@ -33,9 +33,14 @@ def parse_name(name):
     return None
 
 
-def backup_name(kind, created_at, sequence=1):
+def backup_name(kind, created_at, sequence=1, encrypted=False):
     suffix = f"_{sequence}" if sequence > 1 else ""
-    return f"vibe_backup_{kind}_{created_at.strftime(STAMP)}{suffix}.json"
+    return f"vibe_backup_{kind}_{created_at.strftime(STAMP)}{suffix}.json{'.age' if encrypted else ''}"
+
+
+def is_encrypted_name(name):
+    """Whether ``name`` is that of an age-encrypted backup (SPEC §13: ``….json.age``)."""
+    return name.lower().endswith(ENCRYPTED_SUFFIX)
 
 
 def is_listed_name(name):
@@ -60,13 +65,14 @@ def shown_name(name):
 def suggest_name(name, taken=()):
     """A name the API can address for a file named ``name``: ``backup (1).json`` → ``backup_1.json``."""
     stem = _decoded(name)
-    stem = stem[: -len(".json")] if stem.lower().endswith(".json") else stem
+    ending = ENCRYPTED_SUFFIX if stem.lower().endswith(ENCRYPTED_SUFFIX) else ".json"
+    stem = stem[: -len(ending)] if stem.lower().endswith(ending) else stem
     stem = "".join(c for c in unicodedata.normalize("NFKD", stem) if not unicodedata.combining(c))  # é → e
     stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem)
     stem = re.sub(r"\.{2,}", ".", re.sub(r"_{2,}", "_", stem))
     stem = re.sub(r"^[^A-Za-z0-9]+", "", stem)[:190].rstrip("._-") or "backup"
-    candidate, number = f"{stem}.json", 1
+    candidate, number = f"{stem}{ending}", 1
     while candidate in taken:
         number += 1
-        candidate = f"{stem}_{number}.json"
+        candidate = f"{stem}_{number}{ending}"
     return candidate

@@ -9,6 +9,7 @@ from pathlib import PurePath
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from ..auth import reauth
 from ..auth.decorators import admin_required
 from ..errors import render_error
 from ..http import is_htmx
@@ -17,6 +18,7 @@ from ..settings.service import get_setting
 from ..templating import human_size, local_time
 from . import overview, service
 from .errors import BackupError, BackupWriteError, RestoreFailed, RestoreRefused, UploadTooLarge
+from .keys import KeyProblem
 from .restore import check_restorable
 from .web import download_response, sign_out_if_no_longer_admin
 
@@ -38,9 +40,23 @@ def _context(listing=None, **extra):
         "zone_name": get_setting("timezone"),
         "new_name": None,
         "import_errors": None,
+        "kit_error": None,
     }
+    context["encryption"] = _encryption(context["listing"])
     context.update(extra)
     return context
+
+
+def _encryption(listing):
+    """The Encryption panel: the setting, the server key's recipient, and whether to warn about the kit."""
+    mode = get_setting("backup_encrypt")
+    try:
+        state = service.key_state()
+    except (OSError, KeyProblem) as exc:  # a full disk, or a damaged key file: say so, the page still works
+        reason = getattr(exc, "strerror", None) or str(exc)
+        state = {"recipient": None, "problem": reason, "kit_downloaded": False, "kit_downloaded_at": None}
+    encrypted_here = any(entry.encrypted for entry in listing.entries)
+    return {**state, "mode": mode, "warn": (mode == "all" or encrypted_here) and not state["kit_downloaded"]}
 
 
 @bp.get("")
@@ -98,6 +114,21 @@ def create():
     except BackupWriteError as exc:
         return _failed("The backup failed", str(exc), exc.status)  # 507 for a full disk
     return _list_changed(f"Backup {entry.name} created ({human_size(entry.size_bytes)}).", new_name=entry.name)
+
+
+@bp.post("/key/kit")
+@admin_required
+def kit():
+    """The emergency kit as a text download, after the admin's password (SPEC §13); the page again otherwise."""
+    problem = reauth.problem(current_user, request.form.get("password", ""))
+    if problem:
+        return render_template("backups/page.html", **_context(kit_error=problem)), 422
+    name, text = service.emergency_kit(current_user.username)
+    response = make_response(text)
+    response.mimetype = "text/plain"
+    response.headers["Content-Disposition"] = f"attachment; filename={name}"
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/<name>/download")

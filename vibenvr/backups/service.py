@@ -13,10 +13,11 @@ from ..fsutil import NotRegularFile, read_regular_file
 from ..settings.service import clear_cache, get_setting
 from ..signals import config_restored
 from ..timeutil import utcnow
+from .document import envelope
 from .document.canonical import SECTIONS
 from .document.columns import TABLES, read_settings
 from .document.export import export_bytes
-from .document.validate import validate_document
+from .document.validate import validate_file
 from .errors import (
     BackupError,
     BackupNotFound,
@@ -25,6 +26,14 @@ from .errors import (
     InvalidBackupName,
     UnusableBackup,
     UploadTooLarge,
+)
+from .keys import (
+    kit_downloaded,
+    kit_text,
+    mark_kit_downloaded,
+    recipient_text,
+    server_identities,
+    server_identity,
 )
 from .locking import backup_lock
 from .names import NAME_RE
@@ -40,7 +49,7 @@ def clock():
 
 
 def get_store():
-    return BackupStore(current_app.config["BACKUP_DIR"], clock=clock)
+    return BackupStore(current_app.config["BACKUP_DIR"], clock=clock, keys=identities)
 
 
 def lock():
@@ -58,7 +67,10 @@ def create_backup(kind="manual"):
         store.cleanup_temp()  # what a crash in an earlier write left (first: on a full disk it frees space)
         now = clock()
         data = export_bytes(kind, now=now, app_version=current_app.config["APP_VERSION"])
-        entry = store.write_bytes(data, kind, now)
+        encrypted = get_setting("backup_encrypt") == "all"
+        if encrypted:
+            data = envelope.encrypt(data, encryption_recipients(now))
+        entry = store.write_bytes(data, kind, now, encrypted=encrypted)
         if kind == "auto":
             verify_written(store, entry)  # one that fails is kept aside as damaged; retention then deletes nothing
             deleted = store.apply_retention(get_setting("backup_auto_retention"), protect={entry.name})
@@ -70,12 +82,43 @@ def create_backup(kind="manual"):
     return entry
 
 
+def encryption_recipients(now=None):
+    """Who an encrypted backup is encrypted to: the server key (made on first use)."""
+    return [server_identity(current_app.config["DATA_DIR"], now or clock()).to_public()]
+
+
+def key_state():
+    """``{"recipient", "kit_downloaded", "kit_downloaded_at"}`` of the server key (made on first use)."""
+    data_dir = current_app.config["DATA_DIR"]
+    identity = server_identity(data_dir, clock())
+    handed = kit_downloaded(data_dir)
+    return {
+        "recipient": recipient_text(identity),
+        "kit_downloaded": handed is not None,
+        "kit_downloaded_at": handed["downloaded_at"] if handed else None,
+    }
+
+
+def emergency_kit(by):
+    """``(file name, text)`` of the emergency kit; records that it was handed out (not what it holds)."""
+    data_dir, now = current_app.config["DATA_DIR"], clock()
+    text = kit_text(server_identity(data_dir, now), get_setting("system_name"), now)
+    mark_kit_downloaded(data_dir, now, by)
+    log.info("emergency kit of the backup key downloaded by %s", by)
+    return f"vibenvr-emergency-kit-{now.strftime('%Y%m%d')}.txt", text
+
+
+def identities():
+    """The keys this server opens encrypted backups with: its own, when it has made one."""
+    return server_identities(current_app.config["DATA_DIR"])
+
+
 def verify_written(store, entry):
     """Validate the file just written as a restore would (SPEC §12): an automatic backup that fails is
     never called a success. It is renamed to a damaged name (kept, listed as damaged, never counted as
     automatic) and DamagedBackup says why."""
     try:
-        validate_document(store.read_bytes(entry.name), source=entry.name)
+        store.open(entry.name)
     except Exception as exc:  # whatever the cause: a file that does not validate cannot be restored
         if not isinstance(exc, BackupError | OSError | LookupError):
             log.exception("validating the new automatic backup %s failed unexpectedly", entry.name)
@@ -98,16 +141,20 @@ def read_upload(upload):
     return data
 
 
-def import_backup(data, source="upload"):
-    """Validate uploaded bytes and store them unchanged as an ``imported`` backup."""
-    valid = validate_document(data, source=source)
+def import_backup(data, source="upload", identity=None, phrase=None):
+    """Validate uploaded bytes and store them unchanged as an ``imported`` backup; an encrypted upload is
+    opened with the server key, or the ``identity`` / ``phrase`` given for this call, and kept encrypted."""
+    keys = identities() + (list(identity) if identity else [])
+    valid = validate_file(data, source=source, identities=keys, phrase=phrase)
     with lock():
-        entry = get_store().write_bytes(bytes(data), "imported")
+        entry = get_store().write_bytes(bytes(data), "imported", encrypted=valid.encrypted)
     return entry, valid
 
 
-def load_backup(name_or_path, allow_path=False):
-    """Read and validate a stored backup by name, or (from the terminal) a file anywhere on disk."""
+def load_backup(name_or_path, allow_path=False, identity=None, phrase=None):
+    """Read and validate a stored backup by name, or (from the terminal) a file anywhere on disk; encrypted
+    files open with the server key, or the ``identity`` / ``phrase`` given for this call."""
+    keys = identities() + (list(identity) if identity else [])
     store = get_store()
     if isinstance(name_or_path, str) and NAME_RE.match(name_or_path):
         try:
@@ -116,7 +163,7 @@ def load_backup(name_or_path, allow_path=False):
             if not allow_path or not Path(name_or_path).is_file():
                 raise
         else:
-            return validate_document(data, source=name_or_path)
+            return validate_file(data, source=name_or_path, identities=keys, phrase=phrase)
     if not allow_path:
         raise InvalidBackupName(f"{name_or_path!r} is not a backup name")
     path = Path(name_or_path).expanduser()
@@ -128,7 +175,7 @@ def load_backup(name_or_path, allow_path=False):
         raise UnusableBackup(f"{path} is {exc.what}, not a backup file: only regular files are read") from None
     except PermissionError:
         raise BackupNotFound(f"{path} cannot be read (permission denied)") from None
-    return validate_document(data, source=str(path))
+    return validate_file(data, source=str(path), identities=keys, phrase=phrase)
 
 
 def current_counts():

@@ -15,15 +15,16 @@ from pathlib import Path
 from ..fsutil import DISK_FULL, NotRegularFile, file_type, fsync_dir, read_regular_file, temp_file
 from ..timeutil import iso, parse_iso, utcnow
 from .document.canonical import encode
+from .document.validate import validate_file
 from .errors import BackupNotFound, BackupWriteError, InvalidBackupName, UnusableBackup
 from .names import (
     DAMAGED_RE,
-    ENCRYPTED_SUFFIX,
     NAME_RULE,
     STAMP,
     TEMP_PREFIX,
     backup_name,
     is_addressable,
+    is_encrypted_name,
     is_listed_name,
     parse_name,
     shown_name,
@@ -59,17 +60,24 @@ class BackupEntry:
         return bool(DAMAGED_RE.match(self.name))
 
     @property
+    def encrypted(self):
+        """An age-encrypted backup (``.json.age``, SPEC §13): listed with a lock, opened with a key."""
+        return is_encrypted_name(self.name)
+
+    @property
     def is_automatic(self):
         return self.kind == "auto" and not self.unusable
 
     def to_dict(self):
-        """What the API and ``backup list --json`` show; ``unusable`` (and ``rename_to``) only when set."""
+        """What the API and ``backup list --json`` show; ``encrypted``, ``unusable`` (and ``rename_to``) only when set."""
         answer = {
             "name": self.name,
             "kind": self.kind,
             "created_at": iso(self.created_at),
             "size_bytes": self.size_bytes,
         }
+        if self.encrypted:
+            answer["encrypted"] = True
         if self.unusable:
             answer["unusable"] = self.unusable
             if self.rename_to:
@@ -80,9 +88,11 @@ class BackupEntry:
 class BackupStore:
     """The backup folder: ``<data>/backups`` (mode 0700, every file 0600)."""
 
-    def __init__(self, folder, clock=utcnow):
+    def __init__(self, folder, clock=utcnow, keys=list):
+        """``keys()``: the identities encrypted files open with (the server key, SPEC §13); none by default."""
         self.folder = Path(folder)
         self.clock = clock
+        self.keys = keys
 
     def ensure_folder(self):
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -125,8 +135,6 @@ class BackupStore:
             why = "a symbolic link, never followed — copy the backup file itself into the folder"
         elif what:
             why = f"{what}, not a regular file — never read; remove it from the backup folder"
-        elif name.lower().endswith(ENCRYPTED_SUFFIX):
-            why = "an encrypted backup (.json.age) — this version cannot open it; decrypt it with age into a .json file"
         else:
             rename_to = suggest_name(name, {item.name for item in scan})
             why = f"unusable name — rename to restore, e.g. to {rename_to} ({NAME_RULE})"
@@ -152,9 +160,7 @@ class BackupStore:
     def path_for(self, name):
         """The path of backup ``name``, refusing odd names, traversal and symbolic links."""
         if not isinstance(name, str) or not is_addressable(name):
-            raise InvalidBackupName(
-                f"{name!r} is not a backup name: use letters, digits, '.', '_' and '-', ending in .json"
-            )
+            raise InvalidBackupName(f"{name!r} is not a backup name: use {NAME_RULE}")
         path = self.folder / name
         if path.is_symlink():
             raise InvalidBackupName(f"{name} is a symbolic link; backups are read only from real files")
@@ -193,6 +199,10 @@ class BackupStore:
                 f"{name} cannot be read (permission denied); give the app read access to it in {self.folder}"
             ) from None
 
+    def open(self, name):
+        """Backup ``name`` read and validated as a restore would, decrypted with ``keys()`` when encrypted."""
+        return validate_file(self.read_bytes(name), source=name, identities=self.keys())
+
     # --- writing --------------------------------------------------------------------------------
 
     def write(self, doc, kind):
@@ -200,7 +210,7 @@ class BackupStore:
         created = parse_iso(doc["timestamp"]) if doc.get("timestamp") else self.clock()
         return self.write_bytes(encode(doc), kind, created)
 
-    def write_bytes(self, data, kind, created_at=None):
+    def write_bytes(self, data, kind, created_at=None, encrypted=False):
         """Write ``data`` atomically: temp file, flush, fsync, link to a free name, fsync of the folder.
 
         Linking never replaces an existing file, so two writers in the same second get ``_2``, ``_3``.
@@ -210,15 +220,19 @@ class BackupStore:
         created_at = (created_at or self.clock()).replace(microsecond=0)
         try:
             with temp_file(self.folder, TEMP_PREFIX, data) as temp:
-                name = self._link_free_name(temp, kind, created_at)
+                name = self._link_free_name(temp, kind, created_at, encrypted)
             fsync_dir(self.folder)
         except OSError as exc:
             raise BackupWriteError(self._explain(exc)) from exc
         return self.entry(name)
 
-    def _link_free_name(self, temp, kind, created_at):
+    def _link_free_name(self, temp, kind, created_at, encrypted=False):
+        """Link ``temp`` to the first free name; a sequence is taken when either form (plain or encrypted)
+        of its name exists, so two backups of one second never share a place in the list."""
         for sequence in range(1, 10_000):
-            name = backup_name(kind, created_at, sequence)
+            name = backup_name(kind, created_at, sequence, encrypted)
+            if os.path.lexists(self.folder / backup_name(kind, created_at, sequence, not encrypted)):
+                continue
             try:
                 os.link(temp, self.folder / name)
             except FileExistsError:
@@ -243,7 +257,7 @@ class BackupStore:
         """
         path = self.path_for(name)
         parsed = parse_name(name)
-        kept_as = self._link_free_name(path, "damaged", parsed[1] if parsed else self.clock())
+        kept_as = self._link_free_name(path, "damaged", parsed[1] if parsed else self.clock(), is_encrypted_name(name))
         path.unlink()
         fsync_dir(self.folder)
         return kept_as

@@ -7,12 +7,14 @@ from flask_login import current_user, logout_user
 
 from ..models import User
 from . import service
+from .names import is_encrypted_name
 
 
 def download_response(name):
     """Backup ``name`` as an attachment, never cached (a bad name is a 400, a missing file a 404)."""
     data = service.get_store().read_bytes(name)
-    response = send_file(io.BytesIO(data), mimetype="application/json", as_attachment=True, download_name=name)
+    kind = "application/octet-stream" if is_encrypted_name(name) else "application/json"  # age files are binary
+    response = send_file(io.BytesIO(data), mimetype=kind, as_attachment=True, download_name=name)
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -8,8 +8,10 @@ from pathlib import Path
 
 from ..backups.automation.pause import end_pause, paused_until, start_pause
 from ..backups.automation.status import read_status
+from ..backups.document import envelope
 from ..backups.document.export import export_bytes, export_document
 from ..backups.document.validate import validate_document
+from ..backups.keys import server_identities
 from ..backups.locking import backup_lock
 from ..backups.restore import check_restorable, restore_document
 from ..backups.store import SAFETY_KEEP, BackupStore
@@ -27,7 +29,9 @@ class LocalTarget:
 
     def __init__(self, data_dir, backup_dir=None, clock=utcnow, app_version=APP_VERSION, after_restore=None):
         self.data_dir = Path(data_dir)
-        self.store = BackupStore(backup_dir or self.data_dir / "backups", clock=clock)
+        self.store = BackupStore(
+            backup_dir or self.data_dir / "backups", clock=clock, keys=lambda: server_identities(self.data_dir)
+        )
         self.clock = clock
         self.app_version = app_version
         self.after_restore = after_restore or (lambda: None)
@@ -82,7 +86,11 @@ class LocalTarget:
         return self.store.list()
 
     def read_backup(self, name):
-        return self.store.read_bytes(name)
+        """The backup's document bytes; an encrypted one opened with the server key (the fallback needs it)."""
+        data = self.store.read_bytes(name)
+        if envelope.is_encrypted(data):
+            return envelope.decrypt(data, self.store.keys(), source=name)
+        return data
 
     def delete_backup(self, name):
         with backup_lock(self.data_dir):

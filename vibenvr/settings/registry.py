@@ -207,6 +207,17 @@ _DEFS = [
         min=1,
         max=1000,
     ),
+    SettingDef(
+        "backup_encrypt",
+        "choice",
+        "offsite",
+        "backups",
+        "Encrypt backups",
+        "offsite: copies that leave this machine are encrypted with age, files here stay plain JSON; all: every "
+        "backup file is encrypted, here too (they open with the server key, or the emergency kit when this "
+        "server is gone); off: nothing is encrypted.",
+        choices=("offsite", "all", "off"),
+    ),
 ]
 
 SETTINGS = {s.key: s for s in _DEFS}

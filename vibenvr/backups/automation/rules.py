@@ -15,7 +15,6 @@ from ...db import db
 from ...settings.service import clear_cache, get_settings
 from ...timeutil import iso, utcnow
 from .. import service
-from ..document.validate import validate_document
 from ..errors import BackupError
 from .pause import paused_until
 from .status import read_status, record
@@ -44,7 +43,7 @@ def newest_valid_auto(store):
         if not entry.is_automatic:
             continue
         try:
-            valid = validate_document(store.read_bytes(entry.name), source=entry.name)
+            valid = store.open(entry.name)
         except (BackupError, OSError, LookupError, ValueError) as exc:
             log.warning(
                 "automatic backup %s does not count: it is not a valid backup (%s)",

@@ -12,7 +12,7 @@ from ... import strictjson
 from ...config import APP_VERSION
 from ...timeutil import iso, parse_iso
 from ..errors import BackupError
-from . import checks, legacy
+from . import checks, envelope, legacy
 from .canonical import FORMAT, SCHEMA_VERSION, compute_checksum, counts_of
 
 
@@ -28,6 +28,7 @@ class ValidBackup:
     legacy: bool = False
     report: list = field(default_factory=list)
     given_settings: frozenset = frozenset()  # the settings the file itself holds (a merge applies only those)
+    encrypted: bool = False  # the file was age-encrypted (SPEC §13); ``doc`` is what it held
 
     @property
     def counts(self):
@@ -75,6 +76,17 @@ def parse_bytes(data, source="the file"):
     except strictjson.StrictJSONError as exc:
         message = str(exc).replace("is nested too deeply", "is nested too deeply to be a backup")
         raise BackupError([strictjson.describe(message, source)], status=400) from None
+
+
+def validate_file(data, source="upload", identities=(), phrase=None):
+    """``validate_document`` for a file as it is stored or uploaded: plain JSON, or age-encrypted and opened
+    with ``identities`` (the server key, a kit) or ``phrase`` (SPEC §13). Keys are used for this call only."""
+    if isinstance(data, bytes | bytearray) and envelope.is_encrypted(data):
+        where = "the upload" if source == "upload" else source
+        valid = validate_document(envelope.decrypt(data, identities, phrase, where), source)
+        valid.encrypted = True
+        return valid
+    return validate_document(data, source)
 
 
 def validate_document(data, source="upload"):

@@ -1,0 +1,60 @@
+"""The Encryption panel of System Backups in headless Chromium, at desktop and phone size: the mode, the server
+key, the kit warning, the Encrypted badge, and the kit download behind the password."""
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from vibenvr.settings.service import update_settings
+
+from browser.conftest import login, screenshot
+from builders import PASSWORD, make_user
+
+SIZES = {"desktop": {"width": 1280, "height": 860}, "phone": {"width": 390, "height": 844}}
+
+
+@pytest.fixture(params=list(SIZES))
+def tab(request, browser):
+    phone = request.param == "phone"
+    context = browser.new_context(
+        viewport=SIZES[request.param],
+        accept_downloads=True,
+        is_mobile=phone,
+        has_touch=phone,
+        device_scale_factor=2 if phone else 1,
+    )
+    page = context.new_page()
+    page.device = request.param
+    yield page
+    context.close()
+
+
+def test_encrypted_backups_are_marked_and_the_kit_downloads_after_the_password(live_server, tab):
+    page = tab
+    make_user("owner", role="admin")
+    with live_server.app.app_context():
+        update_settings({"backup_encrypt": "all"})
+    login(page, live_server, "owner", PASSWORD)
+    page.goto(live_server.url + "/settings/backups")
+    page.get_by_role("button", name="Create backup now").click()
+    expect(page.locator("#backup-list")).to_contain_text(".json.age")
+    panel = page.locator("#backup-encryption")
+    expect(panel).to_contain_text("Every backup file is encrypted")
+    expect(panel).to_contain_text("Download the emergency kit and keep it off this server")
+    expect(page.locator("#backup-list .badge", has_text="Encrypted")).to_have_count(1)
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"System Backups scrolls sideways on {page.device} by {overflow}px"
+    screenshot(page, f"backups-encrypted-{page.device}")
+
+    page.fill("#f-kit-password", "not the password")
+    page.get_by_role("button", name="Download emergency kit").click()
+    expect(page.locator("#e-kit-password")).to_contain_text("The password is wrong")
+    page.fill("#f-kit-password", PASSWORD)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download emergency kit").click()
+    assert download.value.suggested_filename.startswith("vibenvr-emergency-kit-")
+    text = Path(download.value.path()).read_text()
+    assert "AGE-SECRET-KEY-1" in text and "age -d -i kit.txt" in text
+    page.goto(live_server.url + "/settings/backups")
+    expect(page.locator("#backup-encryption")).to_contain_text("An emergency kit was downloaded")
