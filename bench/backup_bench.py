@@ -294,6 +294,21 @@ def _make_app(data_dir):
     )
 
 
+def encrypted_runs(service, update_settings, runs):
+    """``backup_encrypt = all`` against plain: create (export, encrypt, write, validate) and verify (read,
+    decrypt, validate) of the same configuration, interleaved; returns the times and the encrypted size."""
+    made = {}
+
+    def create(mode):
+        update_settings({"backup_encrypt": mode})
+        made[mode] = service.create_backup("manual")
+
+    t_enc, t_plain = median_times([lambda: create("all"), lambda: create("off")], runs)
+    store = service.get_store()
+    t_venc, t_vplain = median_times([lambda: store.open(made["all"].name), lambda: store.open(made["off"].name)], runs)
+    return t_enc, t_plain, t_venc, t_vplain, made["all"].size_bytes
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -306,6 +321,7 @@ def main():
     from vibenvr.backups.document.validate import validate_document
     from vibenvr.backups.restore import restore_document
     from vibenvr.db import db
+    from vibenvr.settings.service import update_settings
 
     with tempfile.TemporaryDirectory(prefix="vibenvr-bench-") as tmp:
         data_dir = Path(tmp) / "data"
@@ -340,6 +356,7 @@ def main():
             )
             if args.profile:
                 profile("create (cold)", create_cold)
+            t_enc, f_enc, t_venc, f_venc, enc_size = encrypted_runs(service, update_settings, args.runs)
             fixed = dt.datetime(2026, 11, 29, 22, 40)
             canonical_stored = export_bytes(now=fixed)
             store_as_before(db_path, doc)
@@ -363,11 +380,16 @@ def main():
     print(f"backup file: {size / 1e6:.2f} MB; median of {args.runs} interleaved runs (wall clock, and CPU time)")
     print("one line per operation, ending with the ratio of its CPU time to its floor's")
     print("(old text: the first backup after an upgrade, schedules still stored as before 2026-11-30)")
+    print(
+        f"(encrypted: age to the server key, {enc_size / 1e6:.2f} MB; its floor is the same operation on a plain file)"
+    )
     rows = [
         ("create cold", t_cold, f_create, "<= 2x"),
         ("create old-text", t_before, f_before, ""),
         ("verify", t_verify, f_verify, ""),
         ("restore", t_restore, f_restore, "<= 3x"),
+        ("create encrypted", t_enc, f_enc, "<= 1.3x"),
+        ("verify encrypted", t_venc, f_venc, "<= 1.3x"),
     ]
     for name, ours, floor, target in rows:
         print(

@@ -112,6 +112,26 @@ def browser():
         browser.close()
 
 
+SIZES = {"desktop": {"width": 1280, "height": 860}, "phone": {"width": 390, "height": 844}}
+
+
+@pytest.fixture(params=list(SIZES))
+def tab(request, browser):
+    """A page at desktop and then at phone size (``page.device`` says which), able to download files."""
+    phone = request.param == "phone"
+    context = browser.new_context(
+        viewport=SIZES[request.param],
+        accept_downloads=True,
+        is_mobile=phone,
+        has_touch=phone,
+        device_scale_factor=2 if phone else 1,
+    )
+    page = context.new_page()
+    page.device = request.param
+    yield page
+    context.close()
+
+
 @pytest.fixture
 def context(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 860}, accept_downloads=True)

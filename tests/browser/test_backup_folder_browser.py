@@ -3,28 +3,12 @@ download (``backup (1).json``) and a FIFO are rows with the reason and no Downlo
 
 import os
 
-import pytest
 from playwright.sync_api import expect
 
 from vibenvr.backups import service
 
 from browser.conftest import ARTIFACTS, login, screenshot
 from builders import PASSWORD, make_camera, make_user
-
-SIZES = {"desktop": {"width": 1280, "height": 860}, "phone": {"width": 390, "height": 844}}
-
-
-@pytest.fixture(params=list(SIZES))
-def tab(request, browser):
-    phone = request.param == "phone"
-    context = browser.new_context(
-        viewport=SIZES[request.param], is_mobile=phone, has_touch=phone, device_scale_factor=2 if phone else 1
-    )
-    context.set_default_timeout(15000)
-    page = context.new_page()
-    page.device = request.param
-    yield page
-    context.close()
 
 
 def test_unusable_files_read_well_and_offer_no_download_or_restore(live_server, tab):

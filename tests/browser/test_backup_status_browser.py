@@ -4,7 +4,6 @@ damaged automatic backup (a real one: an allow-list written straight in SQL poin
 import json
 import threading
 
-import pytest
 from playwright.sync_api import expect
 
 from vibenvr.backups.automation.pause import start_pause
@@ -16,21 +15,6 @@ from vibenvr.settings.service import update_settings
 
 from browser.conftest import ARTIFACTS, login, screenshot
 from builders import PASSWORD, make_camera, make_user
-
-SIZES = {"desktop": {"width": 1280, "height": 860}, "phone": {"width": 390, "height": 844}}
-
-
-@pytest.fixture(params=list(SIZES))
-def tab(request, browser):
-    phone = request.param == "phone"
-    context = browser.new_context(
-        viewport=SIZES[request.param], is_mobile=phone, has_touch=phone, device_scale_factor=2 if phone else 1
-    )
-    context.set_default_timeout(15000)
-    page = context.new_page()
-    page.device = request.param
-    yield page
-    context.close()
 
 
 def no_sideways_scroll(page):

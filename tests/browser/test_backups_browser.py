@@ -8,7 +8,6 @@ import json
 import re
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import expect
 
 from vibenvr import fsutil
@@ -18,28 +17,8 @@ from vibenvr.backups.names import backup_name
 from vibenvr.cameras.service import delete_camera
 from vibenvr.models import Camera
 
-from browser.conftest import ARTIFACTS, login, screenshot
+from browser.conftest import ARTIFACTS, SIZES, login, screenshot
 from builders import PASSWORD, make_camera, make_user
-
-SIZES = {"desktop": {"width": 1280, "height": 860}, "phone": {"width": 390, "height": 844}}
-
-
-@pytest.fixture(params=list(SIZES))
-def tab(request, browser):
-    """A page at desktop or at phone size, able to download files."""
-    phone = request.param == "phone"
-    context = browser.new_context(
-        viewport=SIZES[request.param],
-        accept_downloads=True,
-        is_mobile=phone,
-        has_touch=phone,
-        device_scale_factor=2 if phone else 1,
-    )
-    context.set_default_timeout(15000)
-    page = context.new_page()
-    page.device = request.param
-    yield page
-    context.close()
 
 
 def broken_document():

@@ -3,31 +3,12 @@ key, the kit warning, the Encrypted badge, and the kit download behind the passw
 
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import expect
 
 from vibenvr.settings.service import update_settings
 
 from browser.conftest import login, screenshot
 from builders import PASSWORD, make_user
-
-SIZES = {"desktop": {"width": 1280, "height": 860}, "phone": {"width": 390, "height": 844}}
-
-
-@pytest.fixture(params=list(SIZES))
-def tab(request, browser):
-    phone = request.param == "phone"
-    context = browser.new_context(
-        viewport=SIZES[request.param],
-        accept_downloads=True,
-        is_mobile=phone,
-        has_touch=phone,
-        device_scale_factor=2 if phone else 1,
-    )
-    page = context.new_page()
-    page.device = request.param
-    yield page
-    context.close()
 
 
 def test_encrypted_backups_are_marked_and_the_kit_downloads_after_the_password(live_server, tab):

@@ -1,27 +1,11 @@
 """/setup after a data loss in headless Chromium, at desktop and phone size: the page says why it wants the
 setup code and where to find it, refuses a wrong one inline, and the code from the terminal creates the admin."""
 
-import pytest
 from playwright.sync_api import expect
 
 from vibenvr.models import User
 
 from browser.conftest import screenshot
-
-SIZES = {"desktop": {"width": 1280, "height": 860}, "phone": {"width": 390, "height": 844}}
-
-
-@pytest.fixture(params=list(SIZES))
-def tab(request, browser):
-    phone = request.param == "phone"
-    context = browser.new_context(
-        viewport=SIZES[request.param], is_mobile=phone, has_touch=phone, device_scale_factor=2 if phone else 1
-    )
-    context.set_default_timeout(15000)
-    page = context.new_page()
-    page.device = request.param
-    yield page
-    context.close()
 
 
 def test_setup_after_a_data_loss_asks_for_the_code_and_reads_well(live_server, tab):

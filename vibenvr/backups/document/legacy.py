@@ -80,19 +80,7 @@ LEGACY_USER_KEYS = (
     "allowed_camera_ids",
     "allowed_group_ids",
 )
-MODELLED = {
-    "timestamp",
-    "version",
-    "settings",
-    "storage_profiles",
-    "cameras",
-    "groups",
-    "associations",
-    "users",
-    "api_tokens",
-    "recovery_codes",
-    "trusted_devices",
-}
+MODELLED = {"timestamp", "version", *SECTIONS}
 
 
 def is_legacy(data):
