@@ -146,3 +146,58 @@ def test_the_cli_shows_the_recipient_and_writes_the_kit_0600(app, runner, tmp_pa
     assert stat.S_IMODE(target.stat().st_mode) == 0o600 and "AGE-SECRET-KEY-1" in target.read_text()
     again = runner.invoke(args=["backup", "key", "kit", str(target), "--yes"])
     assert again.exit_code == 1 and "never written over" in again.output
+
+
+# --- downloads: as stored, plain, to the recipients, with a passphrase ------------------------------------
+
+
+def test_the_api_downloads_plain_or_encrypted_to_the_server_key(app, api):
+    make_camera(name="Porch")
+    name = api.post("/api/backups").get_json()["name"]
+    plain = (_folder(app) / name).read_bytes()
+    sealed = api.get(f"/api/backups/{name}?encrypt=recipients")
+    assert sealed.status_code == 200 and sealed.mimetype == "application/octet-stream"
+    assert sealed.headers["Content-Disposition"] == f"attachment; filename={name}.age"
+    with app.app_context():
+        assert envelope.decrypt(sealed.data, service.identities()) == plain
+    assert api.get(f"/api/backups/{name}?encrypt=plain").data == plain
+    refused = api.get(f"/api/backups/{name}?encrypt=passphrase")
+    assert refused.status_code == 400 and "POST body" in refused.get_json()["error"]
+    assert api.get(f"/api/backups/{name}?encrypt=zip").status_code == 422
+
+
+def test_a_passphrase_download_opens_with_that_passphrase_only(app, api):
+    name = api.post("/api/backups").get_json()["name"]
+    plain = (_folder(app) / name).read_bytes()
+    body = {"encrypt": "passphrase", "passphrase": "a long download passphrase"}
+    answer = api.post(f"/api/backups/{name}/download", json=body)
+    assert answer.status_code == 200 and answer.data.startswith(envelope.MAGIC)
+    assert envelope.decrypt(answer.data, phrase="a long download passphrase") == plain
+    short = api.post(f"/api/backups/{name}/download", json={"encrypt": "passphrase", "passphrase": "short"})
+    assert short.status_code == 422 and short.get_json()["errors"][0].startswith("passphrase must be at least 12")
+
+
+def test_an_encrypted_backup_downloads_as_plain_json_with_the_server_key(app, encrypt_all):
+    name = encrypt_all.post("/api/backups").get_json()["name"]
+    answer = encrypt_all.get(f"/api/backups/{name}?encrypt=plain")
+    assert answer.status_code == 200 and answer.mimetype == "application/json"
+    assert answer.headers["Content-Disposition"] == f"attachment; filename={name[: -len('.age')]}"
+    assert validate_document(answer.data).kind == "manual"
+
+
+def test_the_page_offers_the_choice_and_checks_the_passphrase_twice(app, admin_client):
+    with app.app_context():
+        name = service.create_backup("manual").name
+    page = admin_client.get(f"/settings/backups/{name}/download-as")
+    assert page.status_code == 200 and "Encrypted with a passphrase" in page.text
+    differ = admin_client.post(
+        f"/settings/backups/{name}/download-as",
+        data={"encrypt": "passphrase", "passphrase": "a long download passphrase", "confirm": "something else"},
+    )
+    assert differ.status_code == 422 and "The two passphrases differ." in differ.text
+    short = admin_client.post(
+        f"/settings/backups/{name}/download-as", data={"encrypt": "passphrase", "passphrase": "x", "confirm": "x"}
+    )
+    assert short.status_code == 422 and "The passphrase must be at least 12 characters." in short.text
+    made = admin_client.post(f"/settings/backups/{name}/download-as", data={"encrypt": "recipients"})
+    assert made.status_code == 200 and made.data.startswith(envelope.MAGIC)

@@ -39,3 +39,24 @@ def test_encrypted_backups_are_marked_and_the_kit_downloads_after_the_password(l
     assert "AGE-SECRET-KEY-1" in text and "age -d -i kit.txt" in text
     page.goto(live_server.url + "/settings/backups")
     expect(page.locator("#backup-encryption")).to_contain_text("An emergency kit was downloaded")
+
+
+def test_download_as_offers_plain_key_or_passphrase_in_a_dialog(live_server, tab):
+    page = tab
+    make_user("owner", role="admin")
+    login(page, live_server, "owner", PASSWORD)
+    page.goto(live_server.url + "/settings/backups")
+    page.get_by_role("button", name="Create backup now").click()
+    expect(page.locator("#backup-list tbody tr")).to_have_count(1)
+    page.locator("a", has_text="Download as…").click()
+    dialog = page.locator("dialog#backup-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("Encrypted with a passphrase")
+    page.check("#f-encrypt-passphrase")
+    page.fill("#f-passphrase", "a long download passphrase")
+    page.fill("#f-confirm", "a long download passphrase")
+    screenshot(page, f"backups-download-as-{page.device}")
+    with page.expect_download() as download:
+        dialog.get_by_role("button", name="Download").click()
+    assert download.value.suggested_filename.endswith(".json.age")
+    assert Path(download.value.path()).read_bytes().startswith(b"age-encryption.org/v1\n")

@@ -72,7 +72,25 @@ def status():
 @bp.get("/backups/<name>")
 @admin_required
 def download(name):
-    return download_response(name)
+    """The file as stored, or ``?encrypt=plain|recipients`` (a passphrase only in a POST body: never a URL)."""
+    encrypt = request.args.get("encrypt", "stored")
+    if encrypt == "passphrase":
+        raise BadRequest(
+            f'send the passphrase in a POST body: POST /api/backups/{name}/download {{"encrypt": '
+            '"passphrase", "passphrase": "…"}'
+        )
+    return download_response(name, encrypt)
+
+
+@bp.post("/backups/<name>/download")
+@admin_required
+def download_chosen(name):
+    """``{"encrypt": "stored|plain|recipients|passphrase", "passphrase": …}``: the file, as chosen."""
+    data = json_body()
+    encrypt, phrase = data.get("encrypt", "stored"), data.get("passphrase")
+    if not isinstance(encrypt, str) or (phrase is not None and not isinstance(phrase, str)):
+        raise BadRequest("encrypt and passphrase must be text")
+    return download_response(name, encrypt, phrase)
 
 
 @bp.delete("/backups/<name>")

@@ -16,6 +16,7 @@ from ..http import is_htmx
 from ..pages import message_oob, render
 from ..settings.service import get_setting
 from ..templating import human_size, local_time
+from ..validation import ValidationError
 from . import overview, service
 from .errors import BackupError, BackupWriteError, RestoreFailed, RestoreRefused, UploadTooLarge
 from .keys import KeyProblem
@@ -129,6 +130,27 @@ def kit():
     response.headers["Content-Disposition"] = f"attachment; filename={name}"
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.route("/<name>/download-as", methods=["GET", "POST"])
+@admin_required
+def download_as(name):
+    """GET: the choice (as stored, plain, encrypted to the server key, with a passphrase); POST: the file."""
+    entry = service.get_store().entry(name)
+    if request.method == "GET":
+        return _confirm("download", entry, choice="recipients", errors={})
+    choice = request.form.get("encrypt", "")
+    phrase = request.form.get("passphrase", "") if choice == "passphrase" else None
+    errors = {}
+    if choice == "passphrase" and phrase != request.form.get("confirm", ""):
+        errors["confirm"] = "The two passphrases differ."
+    if not errors:
+        try:
+            return download_response(name, choice, phrase)
+        except ValidationError as exc:
+            field, _, problem = exc.errors[0].partition(" ")
+            errors = {field: f"The {field} {problem}." if field in ("passphrase", "encrypt") else exc.errors[0]}
+    return _confirm("download", entry, 422, choice=choice, errors=errors)
 
 
 @bp.get("/<name>/download")

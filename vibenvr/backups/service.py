@@ -13,6 +13,7 @@ from ..fsutil import NotRegularFile, read_regular_file
 from ..settings.service import clear_cache, get_setting
 from ..signals import config_restored
 from ..timeutil import utcnow
+from ..validation import FieldError, ValidationError
 from .document import envelope
 from .document.canonical import SECTIONS
 from .document.columns import TABLES, read_settings
@@ -106,6 +107,30 @@ def emergency_kit(by):
     mark_kit_downloaded(data_dir, now, by)
     log.info("emergency kit of the backup key downloaded by %s", by)
     return f"vibenvr-emergency-kit-{now.strftime('%Y%m%d')}.txt", text
+
+
+DOWNLOAD_CHOICES = ("stored", "plain", "recipients", "passphrase")
+
+
+def download(name, encrypt="stored", phrase=None):
+    """``(file name, bytes)`` of backup ``name`` to hand out (SPEC §13): as stored, plain JSON (an encrypted
+    file opened with the server key), encrypted to the recipients, or with a passphrase for this download.
+    The passphrase is used for this call only; a short one is a ValidationError naming the field."""
+    if encrypt not in DOWNLOAD_CHOICES:
+        raise ValidationError([FieldError("encrypt", f"must be one of {', '.join(DOWNLOAD_CHOICES)}")])
+    if encrypt == "passphrase" and (not isinstance(phrase, str) or len(phrase) < envelope.MIN_PASSPHRASE):
+        raise ValidationError([FieldError("passphrase", f"must be at least {envelope.MIN_PASSPHRASE} characters")])
+    data = get_store().read_bytes(name)
+    if encrypt == "stored":
+        return name, data
+    if envelope.is_encrypted(data):
+        data = envelope.decrypt(data, identities(), source=name)
+    stem = name[: -len(".age")] if name.endswith(".age") else name
+    if encrypt == "plain":
+        return stem, data
+    if encrypt == "recipients":
+        return stem + ".age", envelope.encrypt(data, encryption_recipients())
+    return stem + ".age", envelope.encrypt_with_passphrase(data, phrase)
 
 
 def identities():

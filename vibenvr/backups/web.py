@@ -10,9 +10,10 @@ from . import service
 from .names import is_encrypted_name
 
 
-def download_response(name):
-    """Backup ``name`` as an attachment, never cached (a bad name is a 400, a missing file a 404)."""
-    data = service.get_store().read_bytes(name)
+def download_response(name, encrypt="stored", phrase=None):
+    """Backup ``name`` as an attachment, never cached (a bad name is a 400, a missing file a 404), as stored or
+    as chosen (``service.download``: plain, encrypted to the recipients, or with a passphrase)."""
+    name, data = service.download(name, encrypt, phrase)
     kind = "application/octet-stream" if is_encrypted_name(name) else "application/json"  # age files are binary
     response = send_file(io.BytesIO(data), mimetype=kind, as_attachment=True, download_name=name)
     response.headers["Cache-Control"] = "no-store"
