@@ -201,3 +201,57 @@ def test_the_page_offers_the_choice_and_checks_the_passphrase_twice(app, admin_c
     assert short.status_code == 422 and "The passphrase must be at least 12 characters." in short.text
     made = admin_client.post(f"/settings/backups/{name}/download-as", data={"encrypt": "recipients"})
     assert made.status_code == 200 and made.data.startswith(envelope.MAGIC)
+
+
+def test_the_terminal_restores_a_file_for_another_key_with_identity_or_passphrase(app, runner, tmp_path):
+    make_camera(name="Porch")
+    with app.app_context():
+        plain = service.get_store().read_bytes(service.create_backup("manual").name)
+    Camera.delete().execute()
+    laptop = x25519.Identity.generate()
+    (tmp_path / "laptop.json.age").write_bytes(envelope.encrypt(plain, [laptop.to_public()]))
+    (tmp_path / "laptop-key.txt").write_text(f"# my laptop\n{laptop}\n")
+    without = runner.invoke(args=["backup", "verify", str(tmp_path / "laptop.json.age")])
+    assert without.exit_code == 1 and "keys this server does not hold" in without.output
+    done = runner.invoke(
+        args=[
+            "backup",
+            "restore",
+            str(tmp_path / "laptop.json.age"),
+            "--identity",
+            str(tmp_path / "laptop-key.txt"),
+            "--yes",
+            "--force",  # this configuration has no administrator; the point here is the key
+        ]
+    )
+    assert done.exit_code == 0, done.output
+    assert [c.name for c in Camera.select()] == ["Porch"]
+    (tmp_path / "phrase.json.age").write_bytes(envelope.encrypt_with_passphrase(plain, "a long restore passphrase"))
+    checked = runner.invoke(
+        args=["backup", "verify", str(tmp_path / "phrase.json.age"), "--passphrase-stdin"],
+        input="a long restore passphrase\n",
+    )
+    assert checked.exit_code == 0 and checked.output.startswith("OK:")
+
+
+def test_the_import_page_takes_a_pasted_key_for_this_upload_only(app, admin_client, tmp_path):
+    with app.app_context():
+        plain = service.get_store().read_bytes(service.create_backup("manual").name)
+    laptop = x25519.Identity.generate()
+    sealed = envelope.encrypt(plain, [laptop.to_public()])
+    refused = admin_client.post(
+        "/settings/backups/import",
+        data={"file": (io.BytesIO(sealed), "laptop.json.age")},
+        content_type="multipart/form-data",
+    )
+    assert refused.status_code == 422 and "keys this server does not hold" in refused.text
+    assert "Encrypted for another key" in refused.text and '<details class="import-keys" open>' in refused.text
+    done = admin_client.post(
+        "/settings/backups/import",
+        data={"file": (io.BytesIO(sealed), "laptop.json.age"), "identity": str(laptop)},
+        content_type="multipart/form-data",
+    )
+    assert done.status_code == 303
+    stored = [p.name for p in _folder(app).iterdir() if p.name.startswith("vibe_backup_imported_")]
+    assert len(stored) == 1 and stored[0].endswith(".json.age")
+    assert str(laptop) not in (_folder(app) / stored[0]).read_text(errors="replace")

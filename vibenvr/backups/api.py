@@ -11,9 +11,8 @@ from ..timeutil import iso
 from . import service
 from .automation.pause import current_pause
 from .automation.status import read_status
-from .document import envelope
 from .document.export import export_bytes
-from .web import download_response, sign_out_if_no_longer_admin
+from .web import download_response, opening_keys, sign_out_if_no_longer_admin
 
 bp = Blueprint("backups_api", __name__, url_prefix="/api")
 
@@ -115,21 +114,11 @@ def import_file():
     upload = request.files.get("file")
     if upload is None:
         raise BadRequest("send the backup as a multipart form field named 'file'")
-    identity, phrase = _opening_keys()
+    identity, phrase = opening_keys()
     entry, _valid = service.import_backup(
         service.read_upload(upload), source=upload.filename or "upload", identity=identity, phrase=phrase
     )
     return jsonify(entry.to_dict()), 201
-
-
-def _opening_keys():
-    """The identity (multipart field or file ``identity``) or ``passphrase`` an encrypted upload opens with,
-    for this request only (SPEC §13): never stored, never logged."""
-    given = request.files.get("identity")
-    text = given.stream.read(64 * 1024).decode("utf-8", "replace") if given else request.form.get("identity")
-    identity = envelope.parse_identity(text, "the identity") if text and text.strip() else None
-    phrase = request.form.get("passphrase") or None
-    return identity, phrase
 
 
 @bp.get("/config/export")

@@ -154,12 +154,19 @@ def verify(name_or_path, identity_file, passphrase_stdin):
 @click.option(
     "--no-safety", is_flag=True, help="Write no safety backup first: for when the current configuration cannot be read."
 )
-def restore(name_or_path, mode, sections, yes, force, no_safety):
-    """Restore a backup by name, or a backup file anywhere on disk.
+@_opening_options
+def restore(name_or_path, mode, sections, yes, force, no_safety, identity_file, passphrase_stdin):
+    """Restore a backup by name, or a backup file anywhere on disk (encrypted ones open with the server key,
+    or with --identity / --passphrase-stdin).
 
     Over a damaged database it keeps the damaged file aside and restores into a fresh one (SPEC §12).
     """
-    valid = _run(lambda: service.load_backup(name_or_path, allow_path=True), files_only=True)
+
+    def load():
+        identity, phrase = _opening(identity_file, passphrase_stdin)
+        return service.load_backup(name_or_path, allow_path=True, identity=identity, phrase=phrase)
+
+    valid = _run(load, files_only=True)
     click.echo(f"{name_or_path}: {_describe(valid)}")
     for line in valid.report:
         click.echo(f"  - {line}")

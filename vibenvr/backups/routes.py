@@ -21,7 +21,7 @@ from . import overview, service
 from .errors import BackupError, BackupWriteError, RestoreFailed, RestoreRefused, UploadTooLarge
 from .keys import KeyProblem
 from .restore import check_restorable
-from .web import download_response, sign_out_if_no_longer_admin
+from .web import download_response, opening_keys, sign_out_if_no_longer_admin
 
 bp = Blueprint("backups", __name__, url_prefix="/settings/backups")
 NOT_RESTORED = (BackupError, BackupWriteError, RestoreRefused, RestoreFailed)
@@ -259,7 +259,10 @@ def import_file():
         return _import_failed(["Choose a backup file (.json) from your computer first."], 400)
     filename = PurePath(upload.filename.replace("\\", "/")).name[:200] or "upload"
     try:
-        entry, valid = service.import_backup(service.read_upload(upload), source=filename)
+        identity, phrase = opening_keys()
+        entry, valid = service.import_backup(
+            service.read_upload(upload), source=filename, identity=identity, phrase=phrase
+        )
     except UploadTooLarge:
         return _import_failed([_too_large()], 413, filename)
     except BackupError as exc:

@@ -2,11 +2,12 @@
 
 import io
 
-from flask import send_file
+from flask import request, send_file
 from flask_login import current_user, logout_user
 
 from ..models import User
 from . import service
+from .document import envelope
 from .names import is_encrypted_name
 
 
@@ -39,3 +40,13 @@ def sign_out_if_no_longer_admin():
     username = current_user.username
     logout_user()
     return username
+
+
+def opening_keys():
+    """The identity (multipart field or file ``identity``) or ``passphrase`` an encrypted upload opens with,
+    for this request only (SPEC §13): never stored, never logged."""
+    given = request.files.get("identity")
+    text = given.stream.read(64 * 1024).decode("utf-8", "replace") if given else request.form.get("identity")
+    identity = envelope.parse_identity(text, "the identity") if text and text.strip() else None
+    phrase = request.form.get("passphrase") or None
+    return identity, phrase
