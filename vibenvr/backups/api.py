@@ -12,7 +12,7 @@ from . import service
 from .automation.pause import current_pause
 from .automation.status import read_status
 from .document.export import export_bytes
-from .web import download_response, opening_keys, sign_out_if_no_longer_admin
+from .web import download_response, kit_response, opening_keys, sign_out_if_no_longer_admin
 
 bp = Blueprint("backups_api", __name__, url_prefix="/api")
 
@@ -43,11 +43,7 @@ def kit():
     """The emergency kit as a text attachment; the admin's password is asked again (SPEC §13)."""
     data = json_body()
     reauth.require(current_user, data, "download the emergency kit", field="password")
-    name, text = service.emergency_kit(current_user.username)
-    response = current_app.response_class(text, mimetype="text/plain")
-    response.headers["Content-Disposition"] = f"attachment; filename={name}"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return kit_response(current_user.username)
 
 
 @bp.get("/backups/status")

@@ -21,7 +21,7 @@ from . import overview, service
 from .errors import BackupError, BackupWriteError, RestoreFailed, RestoreRefused, UploadTooLarge
 from .keys import KeyProblem
 from .restore import check_restorable
-from .web import download_response, opening_keys, sign_out_if_no_longer_admin
+from .web import download_response, kit_response, opening_keys, sign_out_if_no_longer_admin
 
 bp = Blueprint("backups", __name__, url_prefix="/settings/backups")
 NOT_RESTORED = (BackupError, BackupWriteError, RestoreRefused, RestoreFailed)
@@ -124,12 +124,7 @@ def kit():
     problem = reauth.problem(current_user, request.form.get("password", ""))
     if problem:
         return render_template("backups/page.html", **_context(kit_error=problem)), 422
-    name, text = service.emergency_kit(current_user.username)
-    response = make_response(text)
-    response.mimetype = "text/plain"
-    response.headers["Content-Disposition"] = f"attachment; filename={name}"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return kit_response(current_user.username)
 
 
 @bp.route("/<name>/download-as", methods=["GET", "POST"])

@@ -21,6 +21,16 @@ def download_response(name, encrypt="stored", phrase=None):
     return response
 
 
+def kit_response(by):
+    """The emergency kit as a text attachment, never cached; recorded as handed out to ``by``."""
+    name, text = service.emergency_kit(by)
+    response = send_file(
+        io.BytesIO(text.encode("utf-8")), mimetype="text/plain", as_attachment=True, download_name=name
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def still_admin(user):
     """After a restore: does the signed-in account still exist, active, admin, with the same password?"""
     fresh = User.get_or_none(User.id == user.id)
