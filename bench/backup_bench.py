@@ -56,7 +56,7 @@ TABLES = (
 
 def large_document():
     """A valid v2 document of the benchmark's size (checksum added by the caller)."""
-    from vibenvr.backups.document.canonical import FORMAT, SCHEMA_VERSION
+    from vibenvr.backups.document.canonical import FORMAT, SCHEMA_VERSION, SECTIONS
     from vibenvr.settings.registry import SETTINGS
 
     stamp = "2026-11-29T22:40:00Z"
@@ -146,20 +146,7 @@ def large_document():
             for i in range(1, 2001)
         ],
     }
-    doc["counts"] = {
-        key: len(doc[key])
-        for key in (
-            "settings",
-            "storage_profiles",
-            "cameras",
-            "groups",
-            "associations",
-            "users",
-            "api_tokens",
-            "recovery_codes",
-            "trusted_devices",
-        )
-    }
+    doc["counts"] = {key: len(doc[key]) for key in SECTIONS}
     return doc
 
 
