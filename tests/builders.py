@@ -2,8 +2,11 @@
 
 import itertools
 
+from pyrage import x25519
+
 from vibenvr.auth.passwords import hash_password
 from vibenvr.auth.tokens import issue_token
+from vibenvr.backups.recipients import create_recipient
 from vibenvr.cameras.service import create_camera
 from vibenvr.groups.service import create_group
 from vibenvr.models import User
@@ -59,3 +62,11 @@ def make_user(username=None, role="admin", password=PASSWORD, **fields):
 def make_token(user, name="test", **kwargs):
     _token, plain = issue_token(user, name, **kwargs)
     return plain
+
+
+def make_recipient(name=None, recipient=None):
+    """A backup recipient of the admins' own (SPEC §13): a fresh age key's public recipient unless given."""
+    n = next(_seq)
+    return create_recipient(
+        {"name": name or f"Laptop {n}", "recipient": recipient or str(x25519.Identity.generate().to_public())}
+    )

@@ -84,6 +84,7 @@ def _ids_in_range(endpoint, values):
 def _register_blueprints(app):
     from .auth.routes import bp as auth_bp
     from .backups.api import bp as backups_api
+    from .backups.api import recipients_bp as backup_recipients_api
     from .backups.cli import backup_cli
     from .cameras.api import bp as cameras_api
     from .groups.api import bp as groups_api
@@ -94,6 +95,7 @@ def _register_blueprints(app):
     for blueprint in (main_bp, auth_bp, cameras_api, groups_api, storage_api, settings_api):
         app.register_blueprint(blueprint)
     app.register_blueprint(backups_api)
+    app.register_blueprint(backup_recipients_api)
     app.cli.add_command(backup_cli)
 
     from .sanity.api import bp as sanity_api

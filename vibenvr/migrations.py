@@ -17,7 +17,7 @@ from .backups.document.export import export_bytes
 from .backups.locking import backup_lock
 from .backups.store import BackupStore
 from .db import db
-from .models import ALL_MODELS, ID_MODELS
+from .models import ALL_MODELS, ID_MODELS, BackupRecipient
 from .runtime import STATE_MODELS, SignInFailure, TotpLastStep, UserSession
 from .timeutil import utcnow
 
@@ -57,11 +57,9 @@ def _rebuild(database, model):
     """SQLite's way to change a table: create the new one, copy, drop the old one, rename (foreign keys
     off, so nothing cascades and other tables' references keep pointing at the name)."""
     table = model._meta.table_name
-    (sql,) = database.execute_sql(
-        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
-    ).fetchone()
-    if "AUTOINCREMENT" in sql.upper():
-        return
+    found = database.execute_sql("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone()
+    if found is None or "AUTOINCREMENT" in found[0].upper():
+        return  # a table a later migration adds is created with AUTOINCREMENT already
     indexes = [
         row[0]
         for row in database.execute_sql(
@@ -94,10 +92,16 @@ def _server_sessions(database):
     database.create_tables([UserSession], safe=True)
 
 
+def _backup_recipients(database):
+    """The admins' own public keys every encrypted backup is also encrypted to (SPEC §13)."""
+    database.create_tables([BackupRecipient], safe=True)
+
+
 MIGRATIONS = [
     (1, "ids are never reused (SQLite AUTOINCREMENT)", _sqlite_autoincrement),
     (2, "sign-in limits and TOTP replay memory in the database", _login_state),
     (3, "server-side sessions", _server_sessions),
+    (4, "backup recipients: the admins' own keys for encrypted backups", _backup_recipients),
 ]
 
 
@@ -149,6 +153,9 @@ def _save_before(database, number, data_dir, backup_dir):
     if backup_dir is None:
         return
     try:
+        # A configuration table a later migration adds does not exist yet: made empty first (which changes
+        # nothing a backup holds), the export can read every section.
+        database.create_tables([m for m in ALL_MODELS if not database.table_exists(m._meta.table_name)])
         entry = BackupStore(backup_dir).write_bytes(export_bytes("manual"), "manual", utcnow())
         log.info("backup before database migration %d: %s", number, entry.name)
     except Exception:  # the tables may be too old for this version's export; the file copy above stays

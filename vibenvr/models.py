@@ -173,7 +173,16 @@ class TrustedDevice(IdModel):
     created_at = DateTimeField(default=utcnow)
 
 
-ID_MODELS = [StorageProfile, Camera, Group, User, ApiToken, RecoveryCode, TrustedDevice]
+class BackupRecipient(IdModel):
+    """A public key of the admins' own that every encrypted backup is also encrypted to (SPEC §13): an age
+    recipient (``age1…``) or an SSH public key, stored as ``envelope.parse_recipient`` writes it."""
+
+    name = CharField(unique=True, max_length=100)
+    recipient = CharField(unique=True, max_length=4096)
+    created_at = DateTimeField(default=utcnow)
+
+
+ID_MODELS = [StorageProfile, Camera, Group, User, ApiToken, RecoveryCode, TrustedDevice, BackupRecipient]
 
 ALL_MODELS = [
     Setting,
@@ -185,6 +194,7 @@ ALL_MODELS = [
     ApiToken,
     RecoveryCode,
     TrustedDevice,
+    BackupRecipient,
 ]
 
 

@@ -15,7 +15,7 @@ from vibenvr.models import ApiToken, Camera
 from vibenvr.settings.service import clear_cache, get_settings, update_settings
 from vibenvr.validation import FieldError
 
-from builders import make_group, make_profile, make_token, make_user
+from builders import make_group, make_profile, make_recipient, make_token, make_user
 from conftest import Api, sign_in
 
 # Distinctive markers: none may appear in an answer or a page (the user names only to viewers).
@@ -55,6 +55,7 @@ def seeded(app, admin, viewer):
         "profile_id": profile.id,
         "user_id": viewer.id,
         "token_id": ApiToken.get(ApiToken.user == admin).id,
+        "recipient_id": make_recipient().id,
         "name": backup,
     }
     return {
@@ -76,6 +77,7 @@ ITEM_IDS = {
     "groups_api": "group_id",
     "storage_profiles_api": "profile_id",
     "users_api": "user_id",
+    "backup_recipients_api": "recipient_id",
 }
 
 

@@ -9,8 +9,13 @@ from vibenvr.db import db
 from vibenvr.models import RecoveryCode, TrustedDevice
 from vibenvr.settings.service import update_settings
 
-from builders import make_camera, make_group, make_profile, make_token, make_user
+from builders import make_camera, make_group, make_profile, make_recipient, make_token, make_user
 
+#: Public keys for the backup_recipients section (SPEC §13); nobody holds their identities.
+RECIPIENTS = (
+    "age1250heznxfuuatvcjxkmv4athg6u3zrsnzhp59glgs0h6q9vl530sd3tesc",
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIN+3Lt/u+IkdlAdyiZgQb2ZxYns2737EztCwrQJIozm0 anna@laptop",
+)
 FAKE_ARGON2 = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g"
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
@@ -81,6 +86,7 @@ def build_rich_config():
         user=admin, name="Laptop", token_hash="ab" * 32, expires_at=dt.datetime(2026, 12, 29, 22, 40, 0)
     )
     update_settings({"system_name": "Home NVR", "backup_auto_enabled": True, "smtp_port": 2525, "max_storage_gb": 12.5})
+    make_recipient(name="Anna's laptop", recipient=RECIPIENTS[1])
     return {"admin": admin, "viewer": viewer, "garage": garage}
 
 

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from vibenvr.backups import service
-from vibenvr.backups.document.canonical import encode
+from vibenvr.backups.document.canonical import SCHEMA_VERSION, encode
 from vibenvr.backups.document.export import export_document
 
 from .helpers import backup_files, build_rich_config, snapshot
@@ -57,7 +57,9 @@ def test_verify_exits_0_for_a_valid_backup_by_name_or_path(app, cli, tmp_path):
     cli("create")
     result = cli("verify", NAME)
     assert result.exit_code == 0
-    assert result.output.startswith(f"OK: {NAME} is a valid manual backup, schema 2, made 2026-11-29 22:40:00 UTC")
+    assert result.output.startswith(
+        f"OK: {NAME} is a valid manual backup, schema {SCHEMA_VERSION}, made 2026-11-29 22:40:00 UTC"
+    )
     assert "3 cameras" in result.output
     outside = tmp_path / "copy.json"
     outside.write_bytes((app.config["BACKUP_DIR"] / NAME).read_bytes())

@@ -78,7 +78,7 @@ def test_canonical_bytes_are_exactly_the_specified_json_dumps(rich):
 def test_encoded_file_parses_back_to_the_same_document_with_a_matching_checksum(rich):
     data = export_bytes("auto", now=NOW)
     doc = export_document("auto", now=NOW)
-    assert data.startswith(b'{"format":"vibenvr-backup",\n"schema_version":2,')
+    assert data.startswith(f'{{"format":"vibenvr-backup",\n"schema_version":{SCHEMA_VERSION},'.encode())
     parsed = json.loads(data)
     assert parsed == doc
     assert list(parsed)[-1] == "checksum"
@@ -92,7 +92,12 @@ def test_export_refuses_an_unknown_kind(ctx):
 
 def test_a_valid_file_gives_its_kind_time_version_and_counts(rich):
     valid = validate_document(encode(export_document("safety", now=NOW, app_version="2.0.0")))
-    assert (valid.kind, valid.created_at, valid.app_version, valid.schema_version) == ("safety", NOW, "2.0.0", 2)
+    assert (valid.kind, valid.created_at, valid.app_version, valid.schema_version) == (
+        "safety",
+        NOW,
+        "2.0.0",
+        SCHEMA_VERSION,
+    )
     assert valid.legacy is False and valid.report == []
     assert valid.counts["cameras"] == 3
     assert valid.summary()["created_at"] == "2026-11-29T22:40:00Z"
@@ -224,7 +229,7 @@ def test_check_sections_reports_missing_sections_without_crashing():
         checks.check_sections(
             {
                 "format": FORMAT,
-                "schema_version": 2,
+                "schema_version": SCHEMA_VERSION,
                 "timestamp": "2026-11-29T22:40:00Z",
                 "kind": "manual",
                 "app_version": "x",

@@ -11,10 +11,13 @@ from vibenvr.backups import service
 from vibenvr.backups.document.canonical import SCHEMA_VERSION, SECTIONS
 from vibenvr.backups.document.export import export_document
 from vibenvr.backups.document.validate import validate_document
-from vibenvr.models import Camera, User
+from vibenvr.models import BackupRecipient, Camera, User
 
 DATA = Path(__file__).parent / "data"
-FROZEN = {2: "backup_schema_v2.json"}  # 1.x files (no schema_version) are tests/backups/test_legacy.py's
+FROZEN = {
+    2: "backup_schema_v2.json",
+    3: "backup_schema_v3.json",
+}  # 1.x files (no schema_version) are tests/backups/test_legacy.py's
 
 
 @pytest.mark.parametrize("version", sorted(FROZEN))
@@ -29,3 +32,19 @@ def test_a_frozen_file_of_each_earlier_version_restores(ctx, version):
     now = export_document()
     assert now["schema_version"] == SCHEMA_VERSION and set(SECTIONS) <= set(now)
     assert validate_document(json.dumps(now)).counts["cameras"] == 3
+
+
+def test_a_version_2_file_is_read_as_version_3_with_no_recipients_and_says_so(ctx):
+    valid = validate_document((DATA / FROZEN[2]).read_bytes(), source=FROZEN[2])
+    assert valid.doc["schema_version"] == SCHEMA_VERSION and valid.doc["backup_recipients"] == []
+    assert valid.counts["backup_recipients"] == 0
+    assert valid.report == [
+        "schema_version 2 file read as version 3: a version-2 file predates the admins' recipients, so it has none."
+    ]
+
+
+def test_a_version_3_file_brings_its_recipients_back(ctx):
+    valid = validate_document((DATA / FROZEN[3]).read_bytes(), source=FROZEN[3])
+    assert valid.report == []
+    service.restore(valid, safety=False)
+    assert [r.name for r in BackupRecipient.select()] == ["Anna's laptop"]

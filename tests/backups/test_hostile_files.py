@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from vibenvr.backups.document.canonical import encode
+from vibenvr.backups.document.canonical import SCHEMA_VERSION, encode
 from vibenvr.backups.document.export import export_document
 
 from .helpers import backup_files, build_rich_config, recount, snapshot
@@ -55,9 +55,9 @@ HOSTILE = {
         'format is \'camera-export\'; a VibeNVR backup has "format": "vibenvr-backup"',
     ),
     "a future schema_version": (
-        _tampered(lambda d: d.update(schema_version=3)),
+        _tampered(lambda d: d.update(schema_version=SCHEMA_VERSION + 1)),
         422,
-        "schema_version is 3, newer than the 2",
+        f"schema_version is {SCHEMA_VERSION + 1}, newer than the {SCHEMA_VERSION}",
     ),
     "a checksum mismatch": (_checksum_mismatch, 422, "checksum does not match the contents"),
     "a missing section": (_tampered(lambda d: d.pop("groups")), 422, "groups: the section is missing"),

@@ -14,7 +14,7 @@ from vibenvr.db import db
 from vibenvr.settings.registry import SETTINGS
 from vibenvr.timeutil import iso
 
-from .helpers import FAKE_ARGON2, build_rich_config, sections
+from .helpers import FAKE_ARGON2, RECIPIENTS, build_rich_config, sections
 from conftest import make_app
 
 WEEK = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -151,6 +151,10 @@ def configurations(draw):
         }
         for i in ids(draw(st.integers(0, 2)))
     ]
+    keys = [
+        {"id": i, "name": f"key {n} {draw(names)}".strip(), "recipient": RECIPIENTS[n], "created_at": draw(times)}
+        for n, i in enumerate(ids(draw(st.integers(0, len(RECIPIENTS)))))
+    ]
     doc = {
         "format": FORMAT,
         "schema_version": SCHEMA_VERSION,
@@ -167,6 +171,7 @@ def configurations(draw):
         "api_tokens": tokens,
         "recovery_codes": codes,
         "trusted_devices": devices,
+        "backup_recipients": keys,
     }
     doc["counts"] = {s: len(doc[s]) for s in SECTIONS}
     return doc

@@ -62,7 +62,7 @@ def test_every_form_needs_the_csrf_token(app, admin_client, backup, method, path
 def test_every_form_on_the_page_carries_the_token(admin_client, backup):
     entry = backup()
     html = admin_client.get("/settings/backups").text
-    assert html.count('name="csrf_token"') == html.count('method="post"') == 4  # create, import, kit, sign out
+    assert html.count('name="csrf_token"') == html.count('method="post"') == 5  # create, import, kit, add key, sign out
     for action in ("restore", "delete"):
         dialog = admin_client.get(f"/settings/backups/{entry.name}/{action}", headers=HTMX).text
         assert 'name="csrf_token"' in dialog

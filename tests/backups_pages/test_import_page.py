@@ -4,6 +4,7 @@ import html as html_lib
 
 import pytest
 
+from vibenvr.backups.document.canonical import SCHEMA_VERSION
 from vibenvr.backups.document.validate import validate_document
 
 from .helpers import HTMX, document_bytes, files, is_full_page, listed, upload
@@ -66,7 +67,11 @@ def test_a_file_with_problems_lists_every_one_and_saves_nothing(admin_client, ap
         (b"hello", "broken.json is not valid JSON", 400),
         (b"", "broken.json is empty", 400),
         (b"[1, 2]", "broken.json holds an array; a backup is a JSON object", 400),
-        (b'{"format": "vibenvr-backup", "schema_version": 3}', "schema_version is 3, newer than the 2", 422),
+        (
+            b'{"format": "vibenvr-backup", "schema_version": %d}' % (SCHEMA_VERSION + 1),
+            f"schema_version is {SCHEMA_VERSION + 1}, newer than the {SCHEMA_VERSION}",
+            422,
+        ),
     ],
 )
 def test_files_that_are_not_backups_are_refused_with_the_reason(admin_client, app, clock, data, message, status):

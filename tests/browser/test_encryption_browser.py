@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from vibenvr.settings.service import update_settings
 
+from backups.helpers import RECIPIENTS
 from browser.conftest import login, screenshot
 from builders import PASSWORD, make_user
 
@@ -60,3 +61,31 @@ def test_download_as_offers_plain_key_or_passphrase_in_a_dialog(live_server, tab
         dialog.get_by_role("button", name="Download").click()
     assert download.value.suggested_filename.endswith(".json.age")
     assert Path(download.value.path()).read_bytes().startswith(b"age-encryption.org/v1\n")
+
+
+def test_an_admin_adds_a_key_of_their_own_and_removes_it_after_opening_remove(live_server, tab):
+    page = tab
+    make_user("owner", role="admin")
+    with live_server.app.app_context():
+        update_settings({"backup_encrypt": "all"})
+    login(page, live_server, "owner", PASSWORD)
+    page.goto(live_server.url + "/settings/backups")
+    panel = page.locator("#backup-encryption")
+    page.fill("#rc-name", "Anna's laptop")
+    page.fill("#rc-recipient", "ssh-ed25519 AAAAbroken")
+    page.get_by_role("button", name="Add key").click()
+    expect(page.locator("#e-rc-recipient")).to_contain_text("is not a valid ssh-ed25519 public key")
+    expect(page.locator("#rc-name")).to_have_value("Anna's laptop")
+    page.fill("#rc-recipient", RECIPIENTS[1])
+    page.get_by_role("button", name="Add key").click()
+    expect(page.locator("#messages")).to_contain_text('Recipient "Anna\'s laptop" added')
+    expect(panel.locator(".recipient-list li")).to_have_count(1)
+    expect(panel).to_contain_text("SSH Ed25519")
+    expect(panel).not_to_contain_text("Download the emergency kit and keep it off this server")
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"System Backups scrolls sideways on {page.device} by {overflow}px"
+    panel.locator("summary", has_text="Remove…").click()
+    screenshot(page, f"backups-recipients-{page.device}")
+    panel.get_by_role("button", name="Remove “Anna's laptop”").click()
+    expect(page.locator("#messages")).to_contain_text("Backups written before still open with its key")
+    expect(panel.locator(".recipient-list li")).to_have_count(0)

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import peewee
 import pytest
-from backups.helpers import build_rich_config, sections
 
 from vibenvr import create_app, dbhealth
 from vibenvr.backups import service
@@ -28,6 +27,7 @@ from vibenvr.backups.automation.status import read_status
 from vibenvr.backups.document.export import export_document
 from vibenvr.db import db
 
+from backups.helpers import build_rich_config, sections
 from builders import make_token
 from support.clock import FakeClock
 

@@ -16,10 +16,11 @@ from vibenvr.migrations import MIGRATIONS, applied
 from vibenvr.models import ID_MODELS
 from vibenvr.runtime import STATE_MODELS
 
-from builders import make_camera
+from builders import make_camera, make_recipient
 from conftest import connected_app
 
 RELEASE_2_0_0 = Path(__file__).parent / "data" / "release_2_0_0.sql"
+MIGRATION_3 = Path(__file__).parent / "data" / "migration_3.sql"  # the database the code before migration 4 made
 NEW_SETTINGS = {"backup_encrypt"}  # settings the registry gained after 2.0.0
 TABLES = [
     "setting",
@@ -38,12 +39,12 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def release_data_dir(tmp_path):
-    """A data folder holding the 2.0.0 release's database, as an upgrade finds it."""
+def release_data_dir(tmp_path, dump=RELEASE_2_0_0):
+    """A data folder holding the 2.0.0 release's database (or another frozen one), as an upgrade finds it."""
     data = tmp_path / "data"
     data.mkdir(mode=0o700)
     con = sqlite3.connect(data / "vibenvr.db")
-    con.executescript(RELEASE_2_0_0.read_text(encoding="utf-8"))
+    con.executescript(dump.read_text(encoding="utf-8"))
     con.close()
     os.chmod(data / "vibenvr.db", 0o600)
     return data
@@ -162,3 +163,21 @@ def test_the_frozen_release_database_is_what_that_release_wrote():
     text = RELEASE_2_0_0.read_text(encoding="utf-8")
     assert "schema_migration" not in text and "AUTOINCREMENT" not in text
     assert "Garage 🚗" in text
+
+
+def test_a_database_at_migration_3_gains_the_backup_recipients_table_and_keeps_every_row(tmp_path):
+    data = release_data_dir(tmp_path, MIGRATION_3)
+    before = table_rows(data / "vibenvr.db")
+    assert "backup_recipient" not in table_sql(data / "vibenvr.db")
+    with connected_app(data):
+        assert [n for n, _name, _at in applied()] == [n for n, _, _ in MIGRATIONS]
+        now = export_document()
+        entries = BackupStore(data / "backups").list()
+        saved = validate_document((data / "backups" / entries[0].name).read_bytes())
+        make_recipient(name="Laptop")
+    assert table_rows(data / "vibenvr.db") == before  # nothing of the configuration changed
+    assert "AUTOINCREMENT" in table_sql(data / "vibenvr.db")["backup_recipient"]
+    assert now["backup_recipients"] == [] and len(now["cameras"]) == 3
+    assert [e.kind for e in entries] == ["manual"]  # the backup before migration 4, with every section
+    assert {s: saved.doc[s] for s in SECTIONS} == {s: now[s] for s in SECTIONS}
+    assert (data / "vibenvr.db.before-migration-4").exists()

@@ -5,10 +5,12 @@ from flask_login import current_user
 
 from ..auth import reauth
 from ..auth.decorators import admin_required
+from ..crud import crud_blueprint
 from ..http import BadRequest, is_htmx, json_body
+from ..models import BackupRecipient
 from ..settings.service import get_settings
 from ..timeutil import iso
-from . import service
+from . import recipients, service
 from .automation.pause import current_pause
 from .automation.status import read_status
 from .document.export import export_bytes
@@ -157,3 +159,15 @@ def _restore(valid, mode, sections, safety):
     if is_htmx():
         response.headers["HX-Refresh"] = "true"
     return response
+
+
+recipients_bp = crud_blueprint(
+    "backup_recipients_api",
+    "/api/backup-recipients",
+    BackupRecipient,
+    to_dict=recipients.to_dict,
+    list_items=lambda _visible: [recipients.to_dict(row) for row in recipients.list_recipients()],
+    create=recipients.create_recipient,
+    update=recipients.update_recipient,
+    delete=recipients.delete_recipient,
+)

@@ -15,9 +15,11 @@ from peewee import PeeweeException
 
 from ..cliutil import command_database, fail, refuse_unusable_database
 from ..fsutil import create_once
+from ..models import BackupRecipient
 from ..settings.service import get_setting
 from ..templating import human_size
-from . import rebuild, service
+from ..validation import ConflictError, ValidationError
+from . import rebuild, recipients, service
 from .document import envelope
 from .document.canonical import SECTIONS
 from .errors import BackupError, BackupNotFound, BackupWriteError, InvalidBackupName, RestoreFailed, RestoreRefused
@@ -29,7 +31,16 @@ backup_cli = AppGroup("backup", help="Create, list, verify, restore and delete c
 
 FILE_COMMANDS = {"list", "verify"}  # they need only the backup folder
 
-FAILURES = (BackupError, BackupNotFound, BackupWriteError, InvalidBackupName, RestoreFailed, RestoreRefused)
+FAILURES = (
+    BackupError,
+    BackupNotFound,
+    BackupWriteError,
+    InvalidBackupName,
+    RestoreFailed,
+    RestoreRefused,
+    ValidationError,
+    ConflictError,
+)
 
 
 def _run(work, files_only=False, hint=None):
@@ -302,6 +313,45 @@ def key_kit(path, yes):
     if not create_once(target, text):
         fail(f"{target} appeared meanwhile; the kit was not written over it")
     click.echo(f"Wrote the emergency kit to {target} (mode 0600). Open a backup with: {OPEN_COMMAND}")
+
+
+recipients_cli = AppGroup("recipients", help="The admins' own keys every encrypted backup is also encrypted to.")
+backup_cli.add_command(recipients_cli)
+
+
+@recipients_cli.command("list")
+def recipients_list():
+    """Print each recipient: name, kind and public key."""
+    rows = _run(lambda: [recipients.to_dict(row) for row in recipients.list_recipients()])
+    for row in rows:
+        click.echo(f"{row['name']}\t{row['kind']}\t{row['recipient']}")
+    if not rows:
+        click.echo("No recipients: encrypted backups open with the server key (and its emergency kit) only.")
+
+
+@recipients_cli.command("add")
+@click.argument("name")
+@click.argument("public_key")
+def recipients_add(name, public_key):
+    """Add PUBLIC_KEY (age1…, or "ssh-ed25519 AAAA…" quoted) as NAME; later encrypted backups open with it."""
+    row = _run(lambda: recipients.create_recipient({"name": name, "recipient": public_key}))
+    click.echo(f'Added "{row.name}" ({recipients.kind_of(row.recipient)}): encrypted backups from now on open with it.')
+
+
+@recipients_cli.command("remove")
+@click.argument("name")
+def recipients_remove(name):
+    """Remove the recipient NAME; backups written before still open with its key, later ones do not."""
+
+    def work():
+        row = BackupRecipient.get_or_none(BackupRecipient.name == name)
+        if row is None:
+            known = ", ".join(r.name for r in recipients.list_recipients()) or "none"
+            fail(f'there is no recipient named "{name}" (recipients: {known})')
+        recipients.delete_recipient(row)
+
+    _run(work)
+    click.echo(f'Removed "{name}". Backups written before still open with its key; later ones do not.')
 
 
 @backup_cli.command("prune")

@@ -1,11 +1,23 @@
 """``merge`` restores (SPEC §6): add and update by natural key, delete nothing.
 
 Natural keys: setting key, storage profile name, camera name, group name, username, token hash (API
-tokens and trusted devices), and for recovery codes the owner with the code hash. Ids in the file are
+tokens and trusted devices), for recovery codes the owner with the code hash, and for backup recipients
+the public key (or else the name). Ids in the file are
 the file's own: references are carried over through the names they stand for, and new rows get new ids.
 """
 
-from ..models import ApiToken, Camera, CameraGroup, Group, RecoveryCode, Setting, StorageProfile, TrustedDevice, User
+from ..models import (
+    ApiToken,
+    BackupRecipient,
+    Camera,
+    CameraGroup,
+    Group,
+    RecoveryCode,
+    Setting,
+    StorageProfile,
+    TrustedDevice,
+    User,
+)
 from ..timeutil import parse_iso
 
 NAMED = {"storage_profiles": (StorageProfile, "name"), "cameras": (Camera, "name"), "groups": (Group, "name")}
@@ -56,6 +68,31 @@ def merge(valid, chosen, result):
     if "users" in chosen:
         result.counts["users"] = len(doc["users"])
     _upsert_owned(doc, chosen, users, result)
+    if "backup_recipients" in chosen:
+        _upsert_recipients(doc["backup_recipients"])
+        result.counts["backup_recipients"] = len(doc["backup_recipients"])
+
+
+def _upsert_recipients(items):
+    """A key already here keeps its row (and takes the file's name when no other row has it); a name
+    already here with another key takes the file's key (a key replaced under the same name); else a new row.
+    Both columns are unique, so neither step may take what another row holds."""
+    rows = {row.id: row for row in BackupRecipient.select()}
+    for item in items:
+        by_key = next((r for r in rows.values() if r.recipient == item["recipient"]), None)
+        by_name = next((r for r in rows.values() if r.name == item["name"]), None)
+        if by_key is not None:
+            if by_name is None:
+                by_key.name = item["name"]
+                by_key.save()
+        elif by_name is not None:
+            by_name.recipient = item["recipient"]
+            by_name.save()
+        else:
+            row = BackupRecipient.create(
+                name=item["name"], recipient=item["recipient"], created_at=parse_iso(item["created_at"])
+            )
+            rows[row.id] = row
 
 
 def _upsert_named(doc, section, model, key, chosen, ids):

@@ -44,6 +44,7 @@ SECTION_LABELS = {
     "api_tokens": "API tokens",
     "recovery_codes": "2FA recovery codes",
     "trusted_devices": "Trusted devices",
+    "backup_recipients": "Backup recipients",
 }
 
 

@@ -13,11 +13,12 @@ from ..auth import reauth
 from ..auth.decorators import admin_required
 from ..errors import render_error
 from ..http import is_htmx
-from ..pages import message_oob, render
+from ..models import BackupRecipient
+from ..pages import FormErrors, done, get_or_404, message_oob, render, status_for
 from ..settings.service import get_setting
 from ..templating import human_size, local_time
-from ..validation import ValidationError
-from . import overview, service
+from ..validation import ConflictError, ValidationError
+from . import overview, recipients, service
 from .errors import BackupError, BackupWriteError, RestoreFailed, RestoreRefused, UploadTooLarge
 from .keys import KeyProblem
 from .restore import check_restorable
@@ -42,6 +43,8 @@ def _context(listing=None, **extra):
         "new_name": None,
         "import_errors": None,
         "kit_error": None,
+        "recipient_form": {},
+        "recipient_errors": FormErrors(),
     }
     context["encryption"] = _encryption(context["listing"])
     context.update(extra)
@@ -57,7 +60,14 @@ def _encryption(listing):
         reason = getattr(exc, "strerror", None) or str(exc)
         state = {"recipient": None, "problem": reason, "kit_downloaded": False, "kit_downloaded_at": None}
     encrypted_here = any(entry.encrypted for entry in listing.entries)
-    return {**state, "mode": mode, "warn": (mode == "all" or encrypted_here) and not state["kit_downloaded"]}
+    rows = recipients.list_recipients()
+    safe = state["kit_downloaded"] or bool(rows)  # the kit, or a key of the admins' own, opens them elsewhere
+    return {
+        **state,
+        "mode": mode,
+        "warn": (mode == "all" or encrypted_here) and not safe,
+        "recipients": [{**recipients.to_dict(row), "short": recipients.short(row.recipient)} for row in rows],
+    }
 
 
 @bp.get("")
@@ -125,6 +135,35 @@ def kit():
     if problem:
         return render_template("backups/page.html", **_context(kit_error=problem)), 422
     return kit_response(current_user.username)
+
+
+@bp.post("/recipients")
+@admin_required
+def add_recipient():
+    """Add a recipient of the admins' own (SPEC §13); the page again with the field's error otherwise."""
+    form = {key: request.form.get(key, "") for key in ("name", "recipient")}
+    try:
+        row = recipients.create_recipient(form)
+    except (ValidationError, ConflictError) as exc:
+        context = _context(recipient_form=form, recipient_errors=FormErrors.from_exception(exc))
+        return render_template("backups/page.html", **context), status_for(exc)
+    return done(
+        f'Recipient "{row.name}" added: backups encrypted from now on open with its key too.',
+        "backups.page",
+        _anchor="backup-encryption",
+    )
+
+
+@bp.post("/recipients/<int:recipient_id>/remove")
+@admin_required
+def remove_recipient(recipient_id):
+    row = get_or_404(BackupRecipient, recipient_id, "Backup recipient")
+    recipients.delete_recipient(row)
+    return done(
+        f'Recipient "{row.name}" removed. Backups written before still open with its key; later ones do not.',
+        "backups.page",
+        _anchor="backup-encryption",
+    )
 
 
 @bp.route("/<name>/download-as", methods=["GET", "POST"])

@@ -14,6 +14,7 @@ from ..settings.service import clear_cache, get_setting
 from ..signals import config_restored
 from ..timeutil import utcnow
 from ..validation import FieldError, ValidationError
+from . import recipients
 from .document import envelope
 from .document.canonical import SECTIONS
 from .document.columns import TABLES, read_settings
@@ -84,12 +85,14 @@ def create_backup(kind="manual"):
 
 
 def encryption_recipients(now=None):
-    """Who an encrypted backup is encrypted to: the server key (made on first use)."""
-    return [server_identity(current_app.config["DATA_DIR"], now or clock()).to_public()]
+    """Who an encrypted backup is encrypted to: the server key (made on first use) and the admins' own
+    recipients (SPEC §13)."""
+    return [server_identity(current_app.config["DATA_DIR"], now or clock()).to_public(), *recipients.public_keys()]
 
 
 def key_state():
-    """``{"recipient", "kit_downloaded", "kit_downloaded_at"}`` of the server key (made on first use)."""
+    """``{"recipient", "kit_downloaded", "kit_downloaded_at", "recipients"}``: the server key (made on first
+    use), whether its kit was handed out, and how many recipients of the admins' own there are."""
     data_dir = current_app.config["DATA_DIR"]
     identity = server_identity(data_dir, clock())
     handed = kit_downloaded(data_dir)
@@ -97,6 +100,7 @@ def key_state():
         "recipient": recipient_text(identity),
         "kit_downloaded": handed is not None,
         "kit_downloaded_at": handed["downloaded_at"] if handed else None,
+        "recipients": recipients.count(),
     }
 
 

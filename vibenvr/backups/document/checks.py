@@ -45,7 +45,7 @@ def label(section, index, item):
 
 
 def check_sections(data, consume=False):
-    """Validate every section of a v2-shaped document; return it normalised or raise BackupError.
+    """Validate every section of a document in the current version; return it normalised or raise BackupError.
 
     ``consume`` lets the check drop each raw section once validated (only for a document it may spoil).
     """
@@ -83,7 +83,7 @@ def _check_all(data, problems, consume):
 
 
 def _check_header(data, problems):
-    """The header fields of a v2 document (the top-level keys known, timestamp, kind, app version)."""
+    """The header fields of a current-version document (the top-level keys known, timestamp, kind, app version)."""
     for key in data:
         if key not in TOP_LEVEL:
             problems.add(f"{key} is not a known top-level key of a backup")

@@ -12,7 +12,18 @@ from peewee import BooleanField, DateTimeField, DoubleField, ForeignKeyField
 from ...cameras.schema import CAMERA_SCHEMA
 from ...db import JSONField, db
 from ...groups.schema import GROUP_SCHEMA
-from ...models import ApiToken, Camera, CameraGroup, Group, RecoveryCode, Setting, StorageProfile, TrustedDevice, User
+from ...models import (
+    ApiToken,
+    BackupRecipient,
+    Camera,
+    CameraGroup,
+    Group,
+    RecoveryCode,
+    Setting,
+    StorageProfile,
+    TrustedDevice,
+    User,
+)
 from ...settings.registry import SETTINGS
 from ...storage.schema import STORAGE_PROFILE_SCHEMA
 from ...timeutil import parse_iso
@@ -132,6 +143,7 @@ TABLES = (
             *_columns(TrustedDevice, ("token_hash", "name", "last_used", "expires_at", "created_at")),
         ),
     ),
+    Table("backup_recipients", BackupRecipient, _columns(BackupRecipient, ("id", "name", "recipient", "created_at"))),
 )
 
 TABLES_BY_SECTION = {t.section: t for t in TABLES}

@@ -100,9 +100,13 @@ def parse_recipient(text, field="recipient"):
     key = match.group(1)
     try:
         recipient = x25519.Recipient.from_str(key) if key.startswith("age1") else ssh.Recipient.from_str(key)
-    except (pyrage.RecipientError, ValueError) as exc:
-        kind = "age" if key.startswith("age1") else key.split(" ")[0]
-        raise ValueError(f"{field} is not a valid {kind} public key ({exc})") from None
+    except (pyrage.RecipientError, ValueError):
+        kind, source = (
+            ("age", "the age1… line age-keygen prints")
+            if key.startswith("age1")
+            else (key.split(" ")[0], "the whole line of the .pub file")
+        )
+        raise ValueError(f"{field} is not a valid {kind} public key (damaged or cut short): copy {source}") from None
     return value, recipient
 
 

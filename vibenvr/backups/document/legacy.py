@@ -1,4 +1,4 @@
-"""VibeNVR 1.x backup files (SPEC §4 "Legacy files"): recognised, mapped to a v2 document, reported.
+"""VibeNVR 1.x backup files (SPEC §4 "Legacy files"): recognised, mapped to a current document, reported.
 
 A 1.x file has no ``format`` key and ``"version": "1.0"``. Fields with an equivalent here are mapped;
 camera, user and settings fields this version does not model are kept in ``extra`` so the next backup
@@ -94,7 +94,7 @@ class _Report(list):
 
 
 def convert(data):
-    """Map a 1.x document to a v2-shaped one (without checksum); return ``(doc, report)``."""
+    """Map a 1.x document to a current-version one (without checksum); return ``(doc, report)``."""
     report = _Report()
     try:
         stamp = iso(parse_iso(data.get("timestamp")))
@@ -134,6 +134,7 @@ def convert(data):
     doc["trusted_devices"] = _owned(
         _list(data, "trusted_devices"), "trusted_devices", owners, report, lambda d: _device(d, stamp)
     )
+    doc["backup_recipients"] = []  # VibeNVR 1.x had no encrypted backups
     for key in sorted(set(data) - MODELLED):
         report.add(f"dropped the section {key} (not part of this version's configuration)")
     doc["counts"] = {section: len(doc[section]) for section in SECTIONS}

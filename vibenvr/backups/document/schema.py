@@ -14,6 +14,7 @@ from ...groups.schema import GROUP_SCHEMA
 from ...storage.schema import STORAGE_PROFILE_SCHEMA
 from ...timeutil import iso, parse_iso
 from ...validation import REQUIRED, FieldError, boolean, choice, id_list, integer, json_object, text
+from .envelope import parse_recipient
 
 _CANONICAL_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
@@ -128,6 +129,14 @@ def _totp_secret(value, field):
     return secret
 
 
+def public_key(value, field):
+    """An age recipient or SSH public key, in the form ``envelope.parse_recipient`` stores (SPEC §13)."""
+    try:
+        return parse_recipient(value, field)[0]
+    except ValueError as exc:
+        raise FieldError(field, str(exc).removeprefix(f"{field} ")) from None
+
+
 _ID = (integer(1, 2**53), REQUIRED)
 SETTINGS_EXTRA = json_object()
 _CREATED = (iso_time(), REQUIRED)
@@ -178,6 +187,12 @@ ITEM_SCHEMAS = {
         "expires_at": (iso_time(), REQUIRED),
         "created_at": _CREATED,
     },
+    "backup_recipients": {
+        "id": _ID,
+        "name": (text(100, required=True), REQUIRED),
+        "recipient": (public_key, REQUIRED),
+        "created_at": _CREATED,
+    },
 }
 
 # Keys that must be unique within a section (besides ``id``), and what names an item in messages.
@@ -188,6 +203,7 @@ UNIQUE = {
     "users": ("username",),
     "api_tokens": ("token_hash",),
     "trusted_devices": ("token_hash",),
+    "backup_recipients": ("name", "recipient"),
 }
 LABEL = {
     "storage_profiles": "name",
@@ -196,4 +212,5 @@ LABEL = {
     "users": "username",
     "api_tokens": "name",
     "trusted_devices": "name",
+    "backup_recipients": "name",
 }

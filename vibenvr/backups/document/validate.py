@@ -14,17 +14,18 @@ from ...timeutil import iso, parse_iso
 from ..errors import BackupError
 from . import checks, envelope, legacy
 from .canonical import FORMAT, SCHEMA_VERSION, compute_checksum, counts_of
+from .upgrade import OLDEST, upgrade
 
 
 @dataclass
 class ValidBackup:
-    """A backup that passed validation: ``doc`` is the normalised v2 document (without ``checksum``)."""
+    """A backup that passed validation: ``doc`` is the normalised current-version document (without ``checksum``)."""
 
     doc: dict
     kind: str
     created_at: dt.datetime
     app_version: str
-    schema_version: int
+    schema_version: int  # the version the file was written in (``doc`` is always the current one)
     legacy: bool = False
     report: list = field(default_factory=list)
     given_settings: frozenset = frozenset()  # the settings the file itself holds (a merge applies only those)
@@ -106,17 +107,20 @@ def validate_document(data, source="upload"):
         doc, report = legacy.convert(data)
         return _checked(checks.check_sections(doc, consume=True), legacy=True, report=report, given=doc["settings"])
     _check_header(data)
+    written = data["schema_version"]
+    data, report = upgrade(data)  # a file of an earlier version, read as the current one
     given = data["settings"] if isinstance(data.get("settings"), dict) else {}
-    return _checked(checks.check_sections(data, consume=owned), legacy=False, report=[], given=given)
+    doc = checks.check_sections(data, consume=owned)
+    return _checked(doc, legacy=False, report=report, given=given, written=written)
 
 
-def _checked(doc, legacy, report, given):
+def _checked(doc, legacy, report, given, written=None):
     return ValidBackup(
         doc=doc,
         kind=doc["kind"],
         created_at=parse_iso(doc["timestamp"]),
         app_version=doc["app_version"],
-        schema_version=doc["schema_version"],
+        schema_version=written or doc["schema_version"],
         legacy=legacy,
         report=report,
         given_settings=frozenset(given),
@@ -139,8 +143,13 @@ def _check_header(data):
                 f"({APP_VERSION}) reads; update VibeNVR Config to restore this file"
             ]
         )
-    if version < SCHEMA_VERSION:
-        raise BackupError([f"schema_version {version} is not a known version (expected {SCHEMA_VERSION})"])
+    if version < OLDEST:
+        raise BackupError(
+            [
+                f"schema_version {version} is not a version any VibeNVR Config wrote (the versions are "
+                f"{OLDEST} to {SCHEMA_VERSION}; a VibeNVR 1.x file has no schema_version)"
+            ]
+        )
     checksum = data.get("checksum")
     if checksum is None:
         raise BackupError(["checksum is missing; only VibeNVR 1.x files may come without one"])
