@@ -47,7 +47,7 @@ class RcloneServer:
 
     def start(self):
         env = {**os.environ, "RCLONE_CONFIG": os.devnull}
-        self.process = subprocess.Popen(  # noqa: S603 - our own binary and arguments
+        self.process = subprocess.Popen(
             self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, start_new_session=True
         )
         deadline = time.monotonic() + 20
