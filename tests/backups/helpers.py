@@ -1,8 +1,11 @@
-"""Backup test helpers: snapshots, documents to tamper with, a rich configuration."""
+"""Backup test helpers: snapshots, documents to tamper with, a rich configuration, broken age files."""
 
 import contextlib
 import datetime as dt
 
+from pyrage import x25519
+
+from vibenvr.backups.document import envelope
 from vibenvr.backups.document.canonical import SECTIONS, compute_checksum
 from vibenvr.backups.document.export import export_document
 from vibenvr.db import db
@@ -18,6 +21,7 @@ RECIPIENTS = (
 )
 FAKE_ARGON2 = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g"
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+PHRASE = "correct horse battery staple"
 
 
 def sections(doc):
@@ -110,3 +114,79 @@ def refusing_inserts(table):
     finally:
         for sql in drop:
             db.execute_sql(sql)
+
+
+# --- broken or mismatched age files (SPEC §13) -------------------------------------------------------
+# HOSTILE rows: (id, make(backup bytes, identity) -> the file, what the opener is given, expected message).
+# ``{"identities": True}``: the identity ``make`` encrypted to; ``{"phrase": …}``: that passphrase.
+
+
+def _flip(data, at):
+    changed = bytearray(data)
+    changed[at] ^= 0x01
+    return bytes(changed)
+
+
+HOSTILE = [
+    ("plain JSON", lambda b, i: b, {"identities": True}, "not an age-encrypted file"),
+    (
+        "truncated ciphertext",
+        lambda b, i: envelope.encrypt(b, [i.to_public()])[:-200],
+        {"identities": True},
+        "damaged or altered",
+    ),
+    (
+        "a flipped byte",
+        lambda b, i: _flip(envelope.encrypt(b, [i.to_public()]), -50),
+        {"identities": True},
+        "damaged or altered",
+    ),
+    (
+        "a header cut short",
+        lambda b, i: envelope.encrypt(b, [i.to_public()])[:60],
+        {"identities": True},
+        "ends too soon",
+    ),
+    (
+        "an unknown recipient type",
+        lambda b, i: envelope.MAGIC + b"-> quantum-x abc\nAAAA\n--- x\n" + b"y" * 64,
+        {"identities": True},
+        "kind of key this app does not know",
+    ),
+    (
+        "a huge header",
+        lambda b, i: envelope.MAGIC + b"-> X25519 " + b"A" * 100_000,
+        {"identities": True},
+        "longer than 64 KB",
+    ),
+    (
+        "another key's file",
+        lambda b, i: envelope.encrypt(b, [x25519.Identity.generate().to_public()]),
+        {"identities": True},
+        "keys this server does not hold",
+    ),
+    (
+        "a key file opened with a passphrase",
+        lambda b, i: envelope.encrypt(b, [i.to_public()]),
+        {"phrase": PHRASE},
+        "not with a passphrase",
+    ),
+    (
+        "a passphrase file opened with a key",
+        lambda b, i: envelope.encrypt_with_passphrase(b, PHRASE),
+        {"identities": True},
+        "encrypted with a passphrase",
+    ),
+    (
+        "the wrong passphrase",
+        lambda b, i: envelope.encrypt_with_passphrase(b, PHRASE),
+        {"phrase": "not the passphrase at all"},
+        "passphrase is wrong",
+    ),
+    (
+        "ASCII armor",
+        lambda b, i: envelope.ARMOR + b"\nYWdl\n-----END AGE ENCRYPTED FILE-----\n",
+        {"identities": True},
+        "ASCII-armored",
+    ),
+]

@@ -20,12 +20,12 @@ from vibenvr.backups.document.export import export_document
 from vibenvr.backups.document.validate import validate_document
 from vibenvr.backups.errors import BackupError
 
+from .helpers import HOSTILE, PHRASE
 from builders import make_camera
 
 AGE = shutil.which("age")
 needs_age = pytest.mark.skipif(AGE is None, reason="Debian's age CLI is missing: make test installs it as root")
 NOW = dt.datetime(2026, 12, 2, 12, 0, 0)
-PHRASE = "correct horse battery staple"
 
 
 @pytest.fixture
@@ -146,77 +146,6 @@ def test_passphrase_files_open_both_ways(tmp_path, backup):
 
 
 # --- every broken or mismatched file: its own clear message ----------------------------------------------
-
-
-def _flip(data, at):
-    changed = bytearray(data)
-    changed[at] ^= 0x01
-    return bytes(changed)
-
-
-HOSTILE = [
-    ("plain JSON", lambda b, i: b, {"identities": True}, "not an age-encrypted file"),
-    (
-        "truncated ciphertext",
-        lambda b, i: envelope.encrypt(b, [i.to_public()])[:-200],
-        {"identities": True},
-        "damaged or altered",
-    ),
-    (
-        "a flipped byte",
-        lambda b, i: _flip(envelope.encrypt(b, [i.to_public()]), -50),
-        {"identities": True},
-        "damaged or altered",
-    ),
-    (
-        "a header cut short",
-        lambda b, i: envelope.encrypt(b, [i.to_public()])[:60],
-        {"identities": True},
-        "ends too soon",
-    ),
-    (
-        "an unknown recipient type",
-        lambda b, i: envelope.MAGIC + b"-> quantum-x abc\nAAAA\n--- x\n" + b"y" * 64,
-        {"identities": True},
-        "kind of key this app does not know",
-    ),
-    (
-        "a huge header",
-        lambda b, i: envelope.MAGIC + b"-> X25519 " + b"A" * 100_000,
-        {"identities": True},
-        "longer than 64 KB",
-    ),
-    (
-        "another key's file",
-        lambda b, i: envelope.encrypt(b, [x25519.Identity.generate().to_public()]),
-        {"identities": True},
-        "keys this server does not hold",
-    ),
-    (
-        "a key file opened with a passphrase",
-        lambda b, i: envelope.encrypt(b, [i.to_public()]),
-        {"phrase": PHRASE},
-        "not with a passphrase",
-    ),
-    (
-        "a passphrase file opened with a key",
-        lambda b, i: envelope.encrypt_with_passphrase(b, PHRASE),
-        {"identities": True},
-        "encrypted with a passphrase",
-    ),
-    (
-        "the wrong passphrase",
-        lambda b, i: envelope.encrypt_with_passphrase(b, PHRASE),
-        {"phrase": "not the passphrase at all"},
-        "passphrase is wrong",
-    ),
-    (
-        "ASCII armor",
-        lambda b, i: envelope.ARMOR + b"\nYWdl\n-----END AGE ENCRYPTED FILE-----\n",
-        {"identities": True},
-        "ASCII-armored",
-    ),
-]
 
 
 @pytest.mark.parametrize(("make", "given", "expected"), [h[1:] for h in HOSTILE], ids=[h[0] for h in HOSTILE])
