@@ -164,26 +164,30 @@ def decrypt(data, identities=(), phrase=None, source="the file"):
     wants_phrase = types == ["scrypt"]
     if wants_phrase and phrase is None:
         raise BackupError([f"{source} is encrypted with a passphrase, not to a key: enter the passphrase"])
-    if not wants_phrase and phrase is not None and not identities:
-        raise BackupError(
-            [
-                f"{source} is encrypted to keys ({', '.join(sorted(set(types)))}), not with a "
-                "passphrase: upload the emergency kit or the identity instead"
-            ]
-        )
     try:
         if wants_phrase:
             return age_passphrase.decrypt(bytes(data), phrase)
         if not identities:
-            raise BackupError([f"{source} is {NO_KEY}"])
+            raise BackupError([_no_key(source, types, phrase)])
         return pyrage.decrypt(bytes(data), list(identities))
     except pyrage.DecryptError as exc:
-        raise BackupError([_decrypt_problem(str(exc), source, wants_phrase)]) from None
+        raise BackupError([_decrypt_problem(str(exc), source, wants_phrase, types, phrase)]) from None
 
 
-def _decrypt_problem(reason, source, wants_phrase):
+def _no_key(source, types, phrase):
+    """None of the keys opens a file encrypted to keys; when a passphrase was given, that it is of no use
+    (the server's own key is always tried, so a passphrase alone still meets "no matching keys")."""
+    if phrase is not None:
+        return (
+            f"{source} is encrypted to keys ({', '.join(sorted(set(types)))}), not with a "
+            "passphrase: upload the emergency kit or the identity instead"
+        )
+    return f"{source} is {NO_KEY}"
+
+
+def _decrypt_problem(reason, source, wants_phrase, types, phrase):
     if "No matching keys" in reason:
-        return f"{source} is {NO_KEY}"
+        return _no_key(source, types, phrase)
     if wants_phrase and "Decryption failed" in reason:
         return f"{source}: the passphrase is wrong (or the file was altered)"
     if "fill whole buffer" in reason or "unexpected end" in reason.lower():
