@@ -12,6 +12,7 @@ from ... import strictjson
 from ...config import APP_VERSION
 from ...timeutil import iso, parse_iso
 from ..errors import BackupError
+from ..names import is_encrypted_name
 from . import checks, envelope, legacy
 from .canonical import FORMAT, SCHEMA_VERSION, compute_checksum, counts_of
 from .upgrade import OLDEST, upgrade
@@ -81,8 +82,11 @@ def parse_bytes(data, source="the file"):
 
 def validate_file(data, source="upload", identities=(), phrase=None):
     """``validate_document`` for a file as it is stored or uploaded: plain JSON, or age-encrypted and opened
-    with ``identities`` (the server key, a kit) or ``phrase`` (SPEC §13). Keys are used for this call only."""
-    if isinstance(data, bytes | bytearray) and envelope.is_encrypted(data):
+    with ``identities`` (the server key, a kit) or ``phrase`` (SPEC §13). Keys are used for this call only.
+
+    The content decides, except that a file named ``….json.age`` must be age: plain JSON under that name is
+    refused ("not an age-encrypted file"), as the name promises an encryption the file does not have."""
+    if isinstance(data, bytes | bytearray) and (envelope.is_encrypted(data) or is_encrypted_name(source)):
         where = "the upload" if source == "upload" else source
         valid = validate_document(envelope.decrypt(data, identities, phrase, where), source)
         valid.encrypted = True
