@@ -17,8 +17,8 @@ from .backups.document.export import export_bytes
 from .backups.locking import backup_lock
 from .backups.store import BackupStore
 from .db import db
-from .models import ALL_MODELS, ID_MODELS, BackupRecipient
-from .runtime import STATE_MODELS, SignInFailure, TotpLastStep, UserSession
+from .models import ALL_MODELS, ID_MODELS, BackupLocation, BackupRecipient
+from .runtime import STATE_MODELS, LocationCopy, LocationStatus, SignInFailure, TotpLastStep, UserSession
 from .timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -97,11 +97,17 @@ def _backup_recipients(database):
     database.create_tables([BackupRecipient], safe=True)
 
 
+def _backup_locations(database):
+    """Places every backup is also copied to (SPEC §14), and the state of each copy."""
+    database.create_tables([BackupLocation, LocationCopy, LocationStatus], safe=True)
+
+
 MIGRATIONS = [
     (1, "ids are never reused (SQLite AUTOINCREMENT)", _sqlite_autoincrement),
     (2, "sign-in limits and TOTP replay memory in the database", _login_state),
     (3, "server-side sessions", _server_sessions),
     (4, "backup recipients: the admins' own keys for encrypted backups", _backup_recipients),
+    (5, "backup locations and the state of their copies", _backup_locations),
 ]
 
 

@@ -182,7 +182,45 @@ class BackupRecipient(IdModel):
     created_at = DateTimeField(default=utcnow)
 
 
-ID_MODELS = [StorageProfile, Camera, Group, User, ApiToken, RecoveryCode, TrustedDevice, BackupRecipient]
+class BackupLocation(IdModel):
+    """A place every backup is also copied to (SPEC §14): a folder, SFTP, WebDAV or S3. The columns are the
+    location vocabulary of ``backups/locations/schema.py``; a kind's unused fields stay empty. The
+    credentials are configuration (they travel in backups), answered write-only."""
+
+    name = CharField(unique=True, max_length=100)
+    kind = CharField(max_length=10)
+    enabled = BooleanField(default=True)
+    receives = JSONField(default=lambda: ["auto", "manual"])
+    retention = IntegerField(null=True)  # automatic copies kept there; None: the local backup_auto_retention
+    path = CharField(default="", max_length=1024)
+    host = CharField(default="", max_length=253)
+    port = IntegerField(default=22)
+    username = CharField(default="", max_length=200)
+    password = CharField(default="", max_length=1000)
+    private_key = TextField(default="")
+    host_key = CharField(default="", max_length=1000)
+    url = CharField(default="", max_length=2048)
+    endpoint_url = CharField(default="", max_length=2048)
+    region = CharField(default="", max_length=100)
+    bucket = CharField(default="", max_length=63)
+    prefix = CharField(default="", max_length=1024)
+    access_key_id = CharField(default="", max_length=200)
+    secret_access_key = CharField(default="", max_length=1000)
+    tls_fingerprint = CharField(default="", max_length=120)
+    created_at = DateTimeField(default=utcnow)
+
+
+ID_MODELS = [
+    StorageProfile,
+    Camera,
+    Group,
+    User,
+    ApiToken,
+    RecoveryCode,
+    TrustedDevice,
+    BackupRecipient,
+    BackupLocation,
+]
 
 ALL_MODELS = [
     Setting,
@@ -195,6 +233,7 @@ ALL_MODELS = [
     RecoveryCode,
     TrustedDevice,
     BackupRecipient,
+    BackupLocation,
 ]
 
 

@@ -59,3 +59,38 @@ class UserSession(StateModel):
 
 
 STATE_MODELS.append(UserSession)
+
+
+class LocationCopy(StateModel):
+    """One backup file and one location (SPEC §14): pending until its copy is written there and checked,
+    then done with the size and SHA-256 the location holds. Only names recorded here are ever deleted at
+    a location: nothing this server did not write."""
+
+    location_id = IntegerField()  # no foreign key: a restore deletes and re-inserts locations
+    name = CharField(max_length=255)  # the local backup file
+    remote_name = CharField(max_length=255)  # the name at the location (``.age`` added when encrypted there)
+    backup_kind = CharField(max_length=10)
+    state = CharField(max_length=10, default="pending")  # pending, done, deleted
+    attempts = IntegerField(default=0)
+    next_attempt_at = DateTimeField()
+    last_error = CharField(default="", max_length=500)
+    size = BigIntegerField(null=True)
+    sha256 = CharField(default="", max_length=64)
+    created_at = DateTimeField()
+    copied_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("location_id", "name"), True),)
+
+
+class LocationStatus(StateModel):
+    """What the System Backups page shows of each location: its last success and its last failure."""
+
+    location_id = IntegerField(unique=True)
+    last_success_at = DateTimeField(null=True)
+    last_failure_at = DateTimeField(null=True)
+    last_failure = CharField(default="", max_length=500)
+    last_reason = CharField(default="", max_length=20)  # a key of transport.REASONS
+
+
+STATE_MODELS += [LocationCopy, LocationStatus]

@@ -19,6 +19,38 @@ RECIPIENTS = (
     "age1250heznxfuuatvcjxkmv4athg6u3zrsnzhp59glgs0h6q9vl530sd3tesc",
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIN+3Lt/u+IkdlAdyiZgQb2ZxYns2737EztCwrQJIozm0 anna@laptop",
 )
+
+
+def location_item(kind):
+    """A backup_locations item of ``kind`` with every field, as export writes it (id, name, created_at aside)."""
+    item = {
+        "kind": kind,
+        "enabled": True,
+        "receives": ["auto", "manual"],
+        "retention": None,
+        **dict.fromkeys(("path", "host", "username", "password", "private_key", "host_key", "url"), ""),
+        **dict.fromkeys(("endpoint_url", "region", "bucket", "prefix", "access_key_id", "secret_access_key"), ""),
+        "tls_fingerprint": "",
+        "port": 22,
+    }
+    item.update(
+        {
+            "folder": {"path": "/mnt/nas/vibenvr"},
+            "s3": {
+                "endpoint_url": "https://s3.example.com",
+                "bucket": "nvr-backups",
+                "prefix": "home/",
+                "access_key_id": "AKIAEXAMPLE",
+                "secret_access_key": "s3-SECRETPW9",
+                "region": "eu-west-1",
+            },
+            "sftp": {"host": "nas.local", "username": "backup", "password": "sftp-SECRETPW8", "path": "backups"},
+            "webdav": {"url": "https://cloud.example.com/dav/backups", "username": "anna", "password": "dav-SECRETPW7"},
+        }[kind]
+    )
+    return item
+
+
 FAKE_ARGON2 = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g"
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 PHRASE = "correct horse battery staple"

@@ -34,17 +34,19 @@ def test_a_frozen_file_of_each_earlier_version_restores(ctx, version):
     assert validate_document(json.dumps(now)).counts["cameras"] == 3
 
 
-def test_a_version_2_file_is_read_as_version_3_with_no_recipients_and_says_so(ctx):
+def test_a_version_2_file_is_read_as_the_current_version_step_by_step_and_says_so(ctx):
     valid = validate_document((DATA / FROZEN[2]).read_bytes(), source=FROZEN[2])
-    assert valid.doc["schema_version"] == SCHEMA_VERSION and valid.doc["backup_recipients"] == []
-    assert valid.counts["backup_recipients"] == 0
+    assert valid.doc["schema_version"] == SCHEMA_VERSION
+    assert valid.doc["backup_recipients"] == [] and valid.doc["backup_locations"] == []
+    assert valid.counts["backup_recipients"] == valid.counts["backup_locations"] == 0
     assert valid.report == [
-        "schema_version 2 file read as version 3: a version-2 file predates the admins' recipients, so it has none."
+        "schema_version 2 file read as version 3: a version-2 file predates the admins' recipients, so it has none.",
+        "schema_version 3 file read as version 4: a version-3 file predates backup locations, so it has none.",
     ]
 
 
 def test_a_version_3_file_brings_its_recipients_back(ctx):
     valid = validate_document((DATA / FROZEN[3]).read_bytes(), source=FROZEN[3])
-    assert valid.report == []
+    assert len(valid.report) == 1 and valid.doc["backup_locations"] == []
     service.restore(valid, safety=False)
     assert [r.name for r in BackupRecipient.select()] == ["Anna's laptop"]

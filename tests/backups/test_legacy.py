@@ -50,6 +50,7 @@ def test_a_1x_file_is_recognised_mapped_and_reported(legacy_bytes):
         "recovery_codes": 1,
         "trusted_devices": 1,
         "backup_recipients": 0,
+        "backup_locations": 0,
     }
     report = "\n".join(valid.report)
     assert report.startswith("VibeNVR 1.0 file from 2025-11-29T23:40:12Z: mapped 9 settings, 2 storage profiles")

@@ -14,7 +14,7 @@ from vibenvr.db import db
 from vibenvr.settings.registry import SETTINGS
 from vibenvr.timeutil import iso
 
-from .helpers import FAKE_ARGON2, RECIPIENTS, build_rich_config, sections
+from .helpers import FAKE_ARGON2, RECIPIENTS, build_rich_config, location_item, sections
 from conftest import make_app
 
 WEEK = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -155,6 +155,17 @@ def configurations(draw):
         {"id": i, "name": f"key {n} {draw(names)}".strip(), "recipient": RECIPIENTS[n], "created_at": draw(times)}
         for n, i in enumerate(ids(draw(st.integers(0, len(RECIPIENTS)))))
     ]
+    places = [
+        {
+            **location_item(draw(st.sampled_from(("folder", "s3", "sftp", "webdav")))),
+            "id": i,
+            "name": f"place {n} {draw(names)}".strip(),
+            "enabled": draw(st.booleans()),
+            "retention": draw(st.none() | st.integers(1, 1000)),
+            "created_at": draw(times),
+        }
+        for n, i in enumerate(ids(draw(st.integers(0, 2))))
+    ]
     doc = {
         "format": FORMAT,
         "schema_version": SCHEMA_VERSION,
@@ -172,6 +183,7 @@ def configurations(draw):
         "recovery_codes": codes,
         "trusted_devices": devices,
         "backup_recipients": keys,
+        "backup_locations": places,
     }
     doc["counts"] = {s: len(doc[s]) for s in SECTIONS}
     return doc

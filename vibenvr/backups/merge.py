@@ -8,6 +8,7 @@ the file's own: references are carried over through the names they stand for, an
 
 from ..models import (
     ApiToken,
+    BackupLocation,
     BackupRecipient,
     Camera,
     CameraGroup,
@@ -71,6 +72,15 @@ def merge(valid, chosen, result):
     if "backup_recipients" in chosen:
         _upsert_recipients(doc["backup_recipients"])
         result.counts["backup_recipients"] = len(doc["backup_recipients"])
+    if "backup_locations" in chosen:
+        present = _existing(BackupLocation, "name")
+        for item in doc["backup_locations"]:
+            values = {k: v for k, v in item.items() if k not in ("id", "created_at")}
+            if item["name"] in present:
+                BackupLocation.update(**values).where(BackupLocation.id == present[item["name"]]).execute()
+            else:
+                BackupLocation.insert(**values, created_at=parse_iso(item["created_at"])).execute()
+        result.counts["backup_locations"] = len(doc["backup_locations"])
 
 
 def _upsert_recipients(items):

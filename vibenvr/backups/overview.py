@@ -45,6 +45,7 @@ SECTION_LABELS = {
     "recovery_codes": "2FA recovery codes",
     "trusted_devices": "Trusted devices",
     "backup_recipients": "Backup recipients",
+    "backup_locations": "Backup locations",
 }
 
 

@@ -196,7 +196,7 @@ def rows_for(table, items, user_ids):
     """The items of a section as parameter lists in the table's column order, one at a time."""
     keys = table.keys
     converters = write_converters(table)
-    owner = keys.index("username") if "username" in keys and table.section != "users" else None
+    owner = next((i for i, column in enumerate(table.columns) if column.kind == "owner"), None)
     for item in items:
         row = [item[key] for key in keys]
         for i, convert in converters:

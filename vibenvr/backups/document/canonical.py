@@ -10,7 +10,7 @@ import hashlib
 from ...strictjson import dumps as dump
 
 FORMAT = "vibenvr-backup"
-SCHEMA_VERSION = 3  # 3: backup_recipients (SPEC §13); upgrade.py reads 2
+SCHEMA_VERSION = 4  # 3: backup_recipients (SPEC §13), 4: backup_locations (§14); upgrade.py reads 2 and 3
 LEGACY_VERSION = "2.0"  # the ``version`` key VibeNVR 1.x readers look at
 KINDS = ("auto", "manual", "imported", "safety")
 SECTIONS = (
@@ -24,6 +24,7 @@ SECTIONS = (
     "recovery_codes",
     "trusted_devices",
     "backup_recipients",
+    "backup_locations",
 )
 HEADER = ("format", "schema_version", "version", "timestamp", "kind", "app_version", "counts")
 TOP_LEVEL = (*HEADER, *SECTIONS, "checksum")

@@ -10,7 +10,7 @@ from ...settings.registry import SETTINGS, coerce
 from ...validation import FieldError, ValidationError, clean_object, text
 from ..errors import BackupError
 from .canonical import HEADER, KINDS, LEGACY_VERSION, SECTIONS, TOP_LEVEL
-from .schema import ITEM_SCHEMAS, LABEL, SETTINGS_EXTRA, UNIQUE, iso_time
+from .schema import ITEM_CHECKS, ITEM_SCHEMAS, LABEL, SETTINGS_EXTRA, UNIQUE, iso_time
 
 MAX_ERRORS = 50
 
@@ -163,7 +163,11 @@ def _check_items(section, raw, problems):
             for error in exc.errors:
                 problems.add(error)
             continue
-        clean_items.append(clean)
+        wrong = ITEM_CHECKS[section](clean) if section in ITEM_CHECKS else []
+        for error in wrong:
+            problems.add(error.prefixed(f"{where}: "))
+        if not wrong:
+            clean_items.append(clean)
     return clean_items
 
 

@@ -14,6 +14,7 @@ from ...db import JSONField, db
 from ...groups.schema import GROUP_SCHEMA
 from ...models import (
     ApiToken,
+    BackupLocation,
     BackupRecipient,
     Camera,
     CameraGroup,
@@ -27,6 +28,7 @@ from ...models import (
 from ...settings.registry import SETTINGS
 from ...storage.schema import STORAGE_PROFILE_SCHEMA
 from ...timeutil import parse_iso
+from ..locations.schema import LOCATION_SCHEMA
 from .rowtext import json_out, row_texts, time_out
 
 
@@ -144,6 +146,7 @@ TABLES = (
         ),
     ),
     Table("backup_recipients", BackupRecipient, _columns(BackupRecipient, ("id", "name", "recipient", "created_at"))),
+    Table("backup_locations", BackupLocation, _columns(BackupLocation, ("id", *LOCATION_SCHEMA, "created_at"))),
 )
 
 TABLES_BY_SECTION = {t.section: t for t in TABLES}

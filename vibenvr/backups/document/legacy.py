@@ -135,6 +135,7 @@ def convert(data):
         _list(data, "trusted_devices"), "trusted_devices", owners, report, lambda d: _device(d, stamp)
     )
     doc["backup_recipients"] = []  # VibeNVR 1.x had no encrypted backups
+    doc["backup_locations"] = []  # nor off-site copies
     for key in sorted(set(data) - MODELLED):
         report.add(f"dropped the section {key} (not part of this version's configuration)")
     doc["counts"] = {section: len(doc[section]) for section in SECTIONS}

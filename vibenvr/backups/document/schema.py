@@ -14,6 +14,7 @@ from ...groups.schema import GROUP_SCHEMA
 from ...storage.schema import STORAGE_PROFILE_SCHEMA
 from ...timeutil import iso, parse_iso
 from ...validation import REQUIRED, FieldError, boolean, choice, id_list, integer, json_object, text
+from ..locations.schema import LOCATION_SCHEMA, kind_problems
 from .envelope import parse_recipient
 
 _CANONICAL_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
@@ -193,7 +194,10 @@ ITEM_SCHEMAS = {
         "recipient": (public_key, REQUIRED),
         "created_at": _CREATED,
     },
+    "backup_locations": {"id": _ID, **LOCATION_SCHEMA, "created_at": _CREATED},
 }
+#: Checks of a whole item after its fields (what a location's kind needs): item -> [FieldError].
+ITEM_CHECKS = {"backup_locations": kind_problems}
 
 # Keys that must be unique within a section (besides ``id``), and what names an item in messages.
 UNIQUE = {
@@ -204,6 +208,7 @@ UNIQUE = {
     "api_tokens": ("token_hash",),
     "trusted_devices": ("token_hash",),
     "backup_recipients": ("name", "recipient"),
+    "backup_locations": ("name",),
 }
 LABEL = {
     "storage_profiles": "name",
@@ -213,4 +218,5 @@ LABEL = {
     "api_tokens": "name",
     "trusted_devices": "name",
     "backup_recipients": "name",
+    "backup_locations": "name",
 }

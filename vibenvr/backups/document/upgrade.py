@@ -10,6 +10,7 @@ version   change
 ========  ================================================================================
 2         the first format of this app (SPEC §4)
 3         ``backup_recipients``: the admins' own public keys for encrypted backups (SPEC §13)
+4         ``backup_locations``: places every backup is also copied to (SPEC §14)
 ========  ================================================================================
 """
 
@@ -25,7 +26,17 @@ def _add_backup_recipients(doc):
         doc["counts"] = {**doc["counts"], "backup_recipients": 0}
 
 
-STEPS = {2: _add_backup_recipients}  # version → the step that turns a file of it into the next version
+def _add_backup_locations(doc):
+    """3 → 4: a version-3 file predates backup locations, so it has none."""
+    doc["backup_locations"] = []
+    if isinstance(doc.get("counts"), dict):
+        doc["counts"] = {**doc["counts"], "backup_locations": 0}
+
+
+STEPS = {
+    2: _add_backup_recipients,
+    3: _add_backup_locations,
+}  # version → the step that turns a file of it into the next version
 
 
 def upgrade(data):
