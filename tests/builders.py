@@ -6,6 +6,7 @@ from pyrage import x25519
 
 from vibenvr.auth.passwords import hash_password
 from vibenvr.auth.tokens import issue_token
+from vibenvr.backups.locations.service import create_location
 from vibenvr.backups.recipients import create_recipient
 from vibenvr.cameras.service import create_camera
 from vibenvr.groups.service import create_group
@@ -70,3 +71,10 @@ def make_recipient(name=None, recipient=None):
     return create_recipient(
         {"name": name or f"Laptop {n}", "recipient": recipient or str(x25519.Identity.generate().to_public())}
     )
+
+
+def make_location(**fields):
+    """A backup location (SPEC §14): by default a disabled folder location (nothing is copied to it)."""
+    n = next(_seq)
+    body = {"name": f"Place {n}", "kind": "folder", "path": f"/mnt/nas-{n}", "enabled": False, **fields}
+    return create_location(body)

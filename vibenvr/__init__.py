@@ -86,6 +86,7 @@ def _register_blueprints(app):
     from .backups.api import bp as backups_api
     from .backups.api import recipients_bp as backup_recipients_api
     from .backups.cli import backup_cli
+    from .backups.locations.api import bp as backup_locations_api
     from .cameras.api import bp as cameras_api
     from .groups.api import bp as groups_api
     from .main import bp as main_bp
@@ -96,6 +97,7 @@ def _register_blueprints(app):
         app.register_blueprint(blueprint)
     app.register_blueprint(backups_api)
     app.register_blueprint(backup_recipients_api)
+    app.register_blueprint(backup_locations_api)
     app.cli.add_command(backup_cli)
 
     from .sanity.api import bp as sanity_api

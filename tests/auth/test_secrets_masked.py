@@ -15,14 +15,14 @@ from vibenvr.models import ApiToken, Camera
 from vibenvr.settings.service import clear_cache, get_settings, update_settings
 from vibenvr.validation import FieldError
 
-from builders import make_group, make_profile, make_recipient, make_token, make_user
+from builders import make_group, make_location, make_profile, make_recipient, make_token, make_user
 from conftest import Api, sign_in
 
 # Distinctive markers: none may appear in an answer or a page (the user names only to viewers).
 MAIN_URL = "rtsp://camuser7:SECRETPW1@192.168.1.20:554/Streaming/101"
 SUB_URL = "rtsp://camuser7:SECRETPW5@192.168.1.20:554/Streaming/102"
 WEBHOOK = "https://hookuser:SECRETPW6@hooks.example.com/nvr"
-PASSWORDS = ["SECRETPW1", "SECRETPW2", "SECRETPW3", "SECRETPW4", "SECRETPW5", "SECRETPW6", "SECRETPW7"]
+PASSWORDS = ["SECRETPW1", "SECRETPW2", "SECRETPW3", "SECRETPW4", "SECRETPW5", "SECRETPW6", "SECRETPW7", "SECRETPW8"]
 VIEWER_ALSO_HIDDEN = ["camuser7", "onvifuser8"]
 
 
@@ -44,6 +44,9 @@ def seeded(app, admin, viewer):
             "extra": {"legacy_password": "SECRETPW7", "ai_threshold": 40},
         }
     )
+    make_location(
+        name="Bucket", kind="s3", bucket="nvr-backups", access_key_id="AK", secret_access_key="SECRETPW8", enabled=False
+    )
     update_settings({"smtp_password": "SECRETPW3", "telegram_bot_token": "SECRETPW4", "webhook_url": WEBHOOK})
     with app.app_context():
         backup = create_backup("manual").name
@@ -56,6 +59,7 @@ def seeded(app, admin, viewer):
         "user_id": viewer.id,
         "token_id": ApiToken.get(ApiToken.user == admin).id,
         "recipient_id": make_recipient().id,
+        "location_id": make_location().id,
         "name": backup,
     }
     return {
@@ -78,6 +82,7 @@ ITEM_IDS = {
     "storage_profiles_api": "profile_id",
     "users_api": "user_id",
     "backup_recipients_api": "recipient_id",
+    "backup_locations_api": "location_id",
 }
 
 

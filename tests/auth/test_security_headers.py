@@ -17,7 +17,7 @@ from vibenvr.hardening import CONTENT_SECURITY_POLICY
 from vibenvr.models import ApiToken
 
 from .test_secrets_masked import CARRY_SECRETS, get_routes
-from builders import make_camera, make_group, make_profile, make_recipient, make_token
+from builders import make_camera, make_group, make_location, make_profile, make_recipient, make_token
 from conftest import Api, sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,6 +50,7 @@ def ids(app, admin, viewer):
         "user_id": viewer.id,
         "token_id": ApiToken.get(ApiToken.user == admin).id,
         "recipient_id": make_recipient().id,
+        "location_id": make_location().id,
         "name": backup,
     }
 

@@ -14,6 +14,7 @@ from . import recipients, service
 from .automation.pause import current_pause
 from .automation.status import read_status
 from .document.export import export_bytes
+from .locations import copies
 from .web import download_response, kit_response, opening_keys, sign_out_if_no_longer_admin
 
 bp = Blueprint("backups_api", __name__, url_prefix="/api")
@@ -29,7 +30,8 @@ def list_backups():
 @bp.post("/backups")
 @admin_required
 def create():
-    return jsonify(service.create_backup("manual").to_dict()), 201
+    entry = service.create_backup("manual")
+    return jsonify({**entry.to_dict(), "copies": service.pending_copies(entry.name)}), 201
 
 
 @bp.get("/backups/key")
@@ -62,6 +64,14 @@ def status():
             "paused_until": iso(pause.until) if pause else None,  # a sanity run holds automatic backups back
             "paused_by": pause.by if pause else None,
             "damaged": service.get_store().damaged_names(),  # automatic backups that failed validation, kept aside
+            "locations": [
+                {
+                    **state,
+                    "last_success_at": iso(state["last_success_at"]),
+                    "last_failure_at": iso(state["last_failure_at"]),
+                }
+                for state in copies.status()
+            ],
         }
     )
 

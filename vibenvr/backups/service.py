@@ -37,6 +37,7 @@ from .keys import (
     server_identities,
     server_identity,
 )
+from .locations import copies
 from .locking import backup_lock
 from .names import NAME_RE
 from .restore import check_restorable, restore_document
@@ -80,8 +81,30 @@ def create_backup(kind="manual"):
                 log.info("retention deleted %s", ", ".join(deleted))
         elif kind == "safety":
             store.prune_safety(SAFETY_KEEP, protect={entry.name})
+        if copies.enqueue(entry, now):
+            wake_copier()
     log.info("backup written: %s (%d bytes)", entry.name, entry.size_bytes)
     return entry
+
+
+def wake_copier():
+    """Let the scheduler send pending location copies now when it runs in this process (another process's
+    scheduler finds them at its next tick, within a minute)."""
+    scheduler = current_app.extensions.get("backup_scheduler")
+    if scheduler is not None and scheduler.leading.is_set():
+        scheduler.wake()
+
+
+def copy_locations(now=None):
+    """Send the due location copies (SPEC §14); the scheduler thread calls it at each tick."""
+    return copies.run(get_store(), encryption_recipients, now or clock())
+
+
+def pending_copies(name):
+    """``{"pending": n, "message": "copy to 2 locations pending"}`` for the answer to a create."""
+    count = copies.pending_for(name)
+    places = "location" if count == 1 else "locations"
+    return {"pending": count, "message": f"copy to {count} {places} pending" if count else "no location receives it"}
 
 
 def encryption_recipients(now=None):

@@ -26,8 +26,11 @@ from flask import current_app, has_app_context
 from flask.cli import get_debug_flag
 from werkzeug.serving import is_running_from_reloader
 
+from ... import dbhealth
+from ...db import db
 from ...signals import config_restored, settings_changed
 from ..locking import FolderLock, backup_lock
+from ..service import copy_locations
 from ..store import BackupStore
 from .changes import bump, read_mark
 from .rules import WATCHED_KEYS, AutoBackups
@@ -170,9 +173,20 @@ class BackupScheduler:
 
     def _tick(self):
         self.rules.tick()
+        self._copy()
         with self._ticked:
             self.ticks += 1
             self._ticked.notify_all()
+
+    def _copy(self):
+        """Send the due copies to the backup locations (SPEC §14), after any backup this tick made."""
+        if not dbhealth.usable(self.app):
+            return
+        try:
+            with self.app.app_context(), db.connection_context():
+                copy_locations(self.clock() if self.clock else None)
+        except Exception:  # a location's failure is recorded per copy; this is anything else
+            log.exception("backup locations: sending the copies failed; retrying at the next tick")
 
     def _wait(self, seconds):
         """Sleep until ``seconds`` pass, a signal wakes us, we are stopped, or (while we hold the lock)
