@@ -215,3 +215,26 @@ def test_the_scheduler_thread_sends_the_copy(app, api, nas):
     finally:
         scheduler.stop()
     assert names(nas) == [f"{name}.age"]
+
+
+def test_the_terminal_lists_tests_shows_files_and_fetches(app, api, runner, nas, clock):
+    add_folder(api, nas)
+    name = api.post("/api/backups").get_json()["name"]
+    run_copies(app)
+
+    def cli(*args):
+        return runner.invoke(args=["backup", "locations", *args])
+
+    listed = cli("list")
+    assert listed.exit_code == 0 and listed.output.startswith(
+        "NAS\tfolder\ton\t0 pending\tlast copy 2026-11-29 22:40 UTC"
+    )
+    assert cli("test", "NAS").output.startswith('OK: location "NAS" works (free_bytes ')
+    assert cli("files", "NAS").output.startswith(f"{name}.age\t")
+    fetched = cli("fetch", "NAS", f"{name}.age")
+    assert fetched.exit_code == 0 and "as vibe_backup_imported_" in fetched.output
+    missing = cli("test", "Nowhere")
+    assert missing.exit_code == 1 and 'there is no location named "Nowhere" (locations: NAS)' in missing.output
+    shutil.rmtree(nas)
+    down = cli("files", "NAS")
+    assert down.exit_code == 1 and "the location failed: the folder, bucket or path does not exist" in down.output

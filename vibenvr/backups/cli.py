@@ -15,7 +15,7 @@ from peewee import PeeweeException
 
 from ..cliutil import command_database, fail, refuse_unusable_database
 from ..fsutil import create_once
-from ..models import BackupRecipient
+from ..models import BackupLocation, BackupRecipient
 from ..settings.service import get_setting
 from ..templating import human_size
 from ..validation import ConflictError, ValidationError
@@ -24,6 +24,9 @@ from .document import envelope
 from .document.canonical import SECTIONS
 from .errors import BackupError, BackupNotFound, BackupWriteError, InvalidBackupName, RestoreFailed, RestoreRefused
 from .keys import OPEN_COMMAND
+from .locations import copies
+from .locations import service as locations
+from .locations.transport import LocationError
 from .restore import MODES
 from .store import SAFETY_KEEP
 
@@ -352,6 +355,77 @@ def recipients_remove(name):
 
     _run(work)
     click.echo(f'Removed "{name}". Backups written before still open with its key; later ones do not.')
+
+
+locations_cli = AppGroup("locations", help="Places every backup is also copied to (SPEC §14).")
+backup_cli.add_command(locations_cli)
+
+
+def _location(name):
+    row = BackupLocation.get_or_none(BackupLocation.name == name)
+    if row is None:
+        known = ", ".join(r.name for r in locations.list_locations()) or "none"
+        fail(f'there is no location named "{name}" (locations: {known})')
+    return row
+
+
+def _remote(work):
+    """``work()`` for the location commands: a failing location exits 1 with its reason."""
+    try:
+        return work()
+    except LocationError as exc:
+        fail(f"the location failed: {exc}")
+
+
+@locations_cli.command("list")
+def locations_list():
+    """Each location: name, kind, enabled, pending copies, last success and last failure."""
+    for state in _run(copies.status):
+        when = state["last_success_at"].strftime("%Y-%m-%d %H:%M UTC") if state["last_success_at"] else "never"
+        line = f"{state['name']}\t{state['kind']}\t{'on' if state['enabled'] else 'off'}\t"
+        line += f"{state['pending']} pending\tlast copy {when}"
+        click.echo(line + (f"\tlast failure: {state['last_failure']}" if state["last_failure"] else ""))
+
+
+@locations_cli.command("test")
+@click.argument("name")
+def locations_test(name):
+    """Write, read back and delete a probe file at location NAME."""
+    found = _run(lambda: _remote(lambda: locations.test_connection(_location(name))))
+    extra = ", ".join(f"{k} {v}" for k, v in found.items() if k not in ("ok", "host_key_pinned"))
+    click.echo(f'OK: location "{name}" works{f" ({extra})" if extra else ""}')
+    if found["host_key_pinned"]:
+        click.echo("The server's host key was pinned: a different key is refused from now on.")
+
+
+@locations_cli.command("files")
+@click.argument("name")
+def locations_files(name):
+    """The backup files at location NAME: name, size, time."""
+    listed = _run(lambda: _remote(lambda: locations.location_files(_location(name))))
+    for remote in listed:
+        when = remote.modified.strftime("%Y-%m-%d %H:%M:%S") if remote.modified else "-"
+        click.echo(f"{remote.name}\t{human_size(remote.size)}\t{when}")
+    if not listed:
+        click.echo(f'No backup files at location "{name}".')
+
+
+@locations_cli.command("fetch")
+@click.argument("name")
+@click.argument("file_name")
+@_opening_options
+def locations_fetch(name, file_name, identity_file, passphrase_stdin):
+    """Copy FILE_NAME from location NAME into the backup folder as an imported backup, validated first
+    (restore it afterwards with `backup restore`)."""
+
+    def work():
+        identity, phrase = _opening(identity_file, passphrase_stdin)
+        limit = current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
+        data = _remote(lambda: locations.fetch_bytes(_location(name), file_name, limit))
+        return service.import_backup(data, source=file_name, identity=identity, phrase=phrase)
+
+    entry, _valid = _run(work)
+    click.echo(f"Fetched {file_name} as {entry.name}; restore it with: flask --app app backup restore {entry.name}")
 
 
 @backup_cli.command("prune")

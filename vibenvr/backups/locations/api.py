@@ -16,7 +16,6 @@ from ...timeutil import iso
 from .. import service as backups
 from ..web import opening_keys
 from . import service
-from .kinds import transport_for
 from .transport import LocationError
 
 bp = crud_blueprint(
@@ -41,12 +40,9 @@ def test(item_id):
     """Write, read back and delete a probe file; pin an SFTP host key seen for the first time."""
     row = get_or_404(BackupLocation, item_id, "Backup location")
     try:
-        with transport_for(service.settings_of(row)) as transport:
-            found = transport.probe()
+        return jsonify(service.test_connection(row))
     except LocationError as exc:
         return failed(exc)
-    pinned = service.pin_host_key(row, found.get("host_key"))
-    return jsonify({"ok": True, **found, "host_key_pinned": pinned})
 
 
 @bp.get("/<int:item_id>/files")
@@ -54,11 +50,10 @@ def test(item_id):
 def files(item_id):
     row = get_or_404(BackupLocation, item_id, "Backup location")
     try:
-        with transport_for(service.settings_of(row)) as transport:
-            listed = transport.list()
+        listed = service.location_files(row)
     except LocationError as exc:
         return failed(exc)
-    return jsonify({"files": [file_dict(f) for f in service.backup_files(listed)]})
+    return jsonify({"files": [file_dict(f) for f in listed]})
 
 
 def file_dict(remote):
@@ -77,10 +72,8 @@ def fetch(item_id, name):
     ``identity``/``passphrase`` fields given), and store it unchanged as an imported backup."""
     row = get_or_404(BackupLocation, item_id, "Backup location")
     identity, phrase = opening_keys()
-    limit = current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
     try:
-        with transport_for(service.settings_of(row)) as transport:
-            data = transport.get(service.backup_name(name), limit)
+        data = service.fetch_bytes(row, name, current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024)
     except LocationError as exc:
         return failed(exc)
     entry, valid = backups.import_backup(data, source=name, identity=identity, phrase=phrase)

@@ -17,6 +17,7 @@ from ...timeutil import iso, utcnow
 from ...validation import ConflictError, ValidationError, clean_object
 from ..errors import InvalidBackupName
 from ..names import NAME_RE
+from .kinds import transport_for
 from .schema import LOCATION_SCHEMA, SECRETS, for_kind, kind_problems
 
 log = logging.getLogger(__name__)
@@ -145,3 +146,27 @@ def backup_name(name):
     if not NAME_RE.match(name or ""):
         raise InvalidBackupName(f"{name!r} is not a backup file name")
     return name
+
+
+# --- talking to the location (the API, the pages and the terminal share these) -----------------------
+
+
+def test_connection(row):
+    """Probe the location (write, read back and delete a small file); ``{"ok": True, …}`` with what it
+    said, an SFTP host key seen for the first time pinned. LocationError when it fails."""
+    with transport_for(settings_of(row)) as transport:
+        found = transport.probe()
+    return {"ok": True, **found, "host_key_pinned": pin_host_key(row, found.get("host_key"))}
+
+
+def location_files(row):
+    """The backup files at the location, newest name first (LocationError when it cannot be listed)."""
+    with transport_for(settings_of(row)) as transport:
+        return backup_files(transport.list())
+
+
+def fetch_bytes(row, name, limit):
+    """The bytes of backup file ``name`` at the location, at most ``limit`` (LocationError otherwise)."""
+    backup_name(name)
+    with transport_for(settings_of(row)) as transport:
+        return transport.get(name, limit)
