@@ -314,11 +314,13 @@ def test_another_pinned_certificate_is_tls(tls_server):
 # -- what needs no server ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["", ".", "..", "a/b", "../" + NAME, "/" + NAME, "a\\b", "a\x00b", "a\nb", None])
+@pytest.mark.parametrize(
+    "name", ["", ".", "..", "a/b", "../" + NAME, "/" + NAME, "a\\b", "a\x00b", "a\nb", TEMP_PREFIX + NAME, None]
+)
 def test_names_other_than_plain_file_names_are_refused_before_any_request(name):
     transport = WebdavTransport({"url": "http://no-such-host.invalid/backups"})
     for call, args in ((transport.put, (name, b"{}")), (transport.get, (name, 10)), (transport.delete, (name,))):
-        with pytest.raises(ValueError, match="not a plain file name"):
+        with pytest.raises(ValueError, match="is not a plain file name|is a temporary name"):
             call(*args)
     assert transport._client is None
 
@@ -333,7 +335,6 @@ def test_names_other_than_plain_file_names_are_refused_before_any_request(name):
         ({"url": "http://nas.local:99999/backups"}, "http:// or https://"),
         ({"url": "https://anna:secret@cloud.example.com/dav"}, "must not hold a user name or password"),
         ({"url": "https://nas.local/dav", "tls_fingerprint": "AB:CD"}, "not a SHA-256 fingerprint"),
-        ({"url": "http://nas.local/dav", "tls_fingerprint": "ab" * 32}, "needs an https:// url"),
     ],
 )
 def test_unusable_settings_are_refused(settings, message):
@@ -341,8 +342,17 @@ def test_unusable_settings_are_refused(settings, message):
         WebdavTransport(settings)
 
 
-def test_fingerprints_are_read_with_or_without_colons():
-    assert normalize_fingerprint(" AB:cd:" + "00:" * 29 + "FF ") == "abcd" + "00" * 29 + "ff"
+@pytest.mark.parametrize(
+    "text", [" AB:cd:" + "00:" * 29 + "FF ", "SHA256:AB:CD:" + "00:" * 29 + "FF", "abcd" + "00" * 29 + "ff"]
+)
+def test_fingerprints_are_read_with_or_without_colons_and_prefix(text):
+    assert normalize_fingerprint(text) == "abcd" + "00" * 29 + "ff"
+
+
+def test_a_pin_on_a_plain_http_url_fails_as_tls_before_any_request():
+    with WebdavTransport({"url": "http://no-such-host.invalid/dav", "tls_fingerprint": "ab" * 32}) as transport:
+        error = failure("tls", transport.list)
+    assert "a tls_fingerprint is set, but the url is http://" in str(error)
 
 
 def _answered(status):

@@ -28,6 +28,7 @@ from webdav4.client import (
     ResourceNotFound,
 )
 
+from .folder import plain_name
 from .transport import TEMP_PREFIX, TIMEOUT, LocationError, RemoteFile, Transport
 
 CHUNK = 1 << 20  # bytes read from a download at a time
@@ -39,14 +40,17 @@ FAILURES = (ClientError, httpx.HTTPError, httpx.InvalidURL, OSError, ValueError,
 
 
 def check_name(name):
-    """Refuse anything but a plain file name (no folders, no ``..``, nothing unprintable)."""
-    if not isinstance(name, str) or name in ("", ".", "..") or "/" in name or "\\" in name or not name.isprintable():
-        raise ValueError(f"not a plain file name: {name!r}")
+    """Refuse what the folder kind refuses (folders, ``..``, temporary names) and anything unprintable, which
+    would have to be escaped in the URL."""
+    plain_name(name)
+    if not name.isprintable():
+        raise ValueError(f"{name!r} is not a plain file name")
 
 
 def normalize_fingerprint(text):
-    """A SHA-256 fingerprint as 64 lower-case hex digits, from ``AB:CD:…`` or plain hex; ValueError else."""
-    digits = re.sub(r"[\s:]", "", str(text)).lower()
+    """A SHA-256 fingerprint as 64 lower-case hex digits, from ``AB:CD:…``, ``SHA256:AB:…`` or plain hex;
+    ValueError else."""
+    digits = re.sub(r"^sha256:|[\s:]", "", str(text).strip(), flags=re.IGNORECASE).lower()
     if not re.fullmatch(r"[0-9a-f]{64}", digits):
         raise ValueError("tls_fingerprint is not a SHA-256 fingerprint: 64 hex digits, colons allowed")
     return digits
@@ -136,8 +140,6 @@ class WebdavTransport(Transport):
         self.username = settings.get("username") or ""
         self.password = settings.get("password") or ""
         self.pin = normalize_fingerprint(settings["tls_fingerprint"]) if settings.get("tls_fingerprint") else None
-        if self.pin and url.scheme != "https":
-            raise ValueError("tls_fingerprint needs an https:// url")
         self.port = url.port or (443 if url.scheme == "https" else 80)
         user = f"{self.username}@" if self.username else ""
         self.where = f"WebDAV {user}{url.host}:{self.port} {url.path or '/'}"
@@ -148,6 +150,10 @@ class WebdavTransport(Transport):
 
     def _dav(self):
         if self._client is None:
+            if self.pin and self.url.scheme != "https":
+                raise LocationError(
+                    "tls", f"{self.where}: a tls_fingerprint is set, but the url is http://, not https://"
+                )
             self._client = Client(
                 self.url,
                 auth=(self.username, self.password) if self.username else None,
@@ -271,6 +277,9 @@ class WebdavTransport(Transport):
 
     def delete(self, name):
         check_name(name)
+        self._delete(name)
+
+    def _delete(self, name):
         with self._failures(f"delete {name}"):
             dav = self._dav()
             try:
@@ -296,7 +305,7 @@ class WebdavTransport(Transport):
         except BaseException:
             self._remove_quietly(name)
             raise
-        self.delete(name)
+        self._delete(name)
         return {"tls_fingerprint": self.certificate} if self.certificate else {}
 
     def close(self):
