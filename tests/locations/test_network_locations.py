@@ -15,7 +15,7 @@ from support import backups as shared
 from support.rclone import ACCESS_KEY, PASSWORD, SECRET_KEY, USER, RcloneServer
 
 clock = shared.clock
-KINDS = ["webdav"]
+KINDS = ["webdav", "sftp"]
 
 
 def _body(kind, server):
@@ -36,7 +36,7 @@ def _body(kind, server):
 def remote(request, tmp_path):
     root = tmp_path / "served"
     (root / "backups").mkdir(parents=True)
-    with RcloneServer(request.param, root) as server:
+    with RcloneServer(request.param, root, extra=["--dir-cache-time", "0s"]) as server:
         yield request.param, server, root / "backups"
 
 
@@ -60,9 +60,12 @@ def stored(folder):
 def test_a_copy_lands_encrypted_checked_and_recorded(app, api, remote, clock):
     kind, server, folder = remote
     made = add(api, kind, server)
-    assert api.post(f"/api/backup-locations/{made['id']}/test").get_json()["ok"] is True
     name = api.post("/api/backups").get_json()["name"]
     assert run_copies(app) == {made["id"]: (1, 0)}
+    if kind == "sftp":  # pinned on the first connection, by the copy as by a test
+        pinned = api.get(f"/api/backup-locations/{made['id']}").get_json()["host_key"]
+        assert pinned.startswith(("ssh-", "ecdsa-"))
+    assert api.post(f"/api/backup-locations/{made['id']}/test").get_json()["ok"] is True
     data = (folder / f"{name}.age").read_bytes()
     with app.app_context():
         assert envelope.decrypt(data, service.identities()) == (app.config["BACKUP_DIR"] / name).read_bytes()

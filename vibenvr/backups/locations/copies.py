@@ -20,7 +20,7 @@ from ...settings.service import get_setting
 from ..document import envelope
 from ..errors import BackupNotFound
 from .kinds import transport_for
-from .service import settings_of
+from .service import pin_host_key, settings_of
 from .transport import LocationError
 
 log = logging.getLogger(__name__)
@@ -128,6 +128,8 @@ def _run_location(row, copies, store, recipients, now):
                 break  # the location is down or refusing: the other copies wait for the next attempt
             copy.state, copy.copied_at, copy.last_error = "done", now, ""
             copy.save()
+            if pin_host_key(row, getattr(transport, "seen_host_key", None)):
+                row.host_key = transport.seen_host_key
             _status(row.id, success=now)
             done += 1
             log.info('backup %s copied to location "%s" as %s', copy.name, row.name, copy.remote_name)
