@@ -63,7 +63,7 @@ check: deps dev-deps lint
 
 # The whole suite with coverage (browser tests included), the backup core's coverage floor, then the
 # database tests again on a throwaway PostgreSQL server (scripts/with-postgres.sh).
-PG_TESTS := tests/core tests/api tests/backups tests/auth
+PG_TESTS := tests/core tests/api tests/backups tests/auth tests/locations
 
 test: deps dev-deps chromium age lint
 	$(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
