@@ -5,6 +5,7 @@ server wrote), status, the files at a location and fetching one back as an impor
 
 import hashlib
 import shutil
+import subprocess
 
 import pytest
 
@@ -14,6 +15,7 @@ from vibenvr.backups.document import envelope
 from vibenvr.backups.document.validate import validate_document
 from vibenvr.runtime import LocationCopy
 
+from builders import PASSWORD
 from support import backups as shared
 
 clock = shared.clock  # the app's injected clock (2026-11-29 22:40:00 UTC)
@@ -238,3 +240,17 @@ def test_the_terminal_lists_tests_shows_files_and_fetches(app, api, runner, nas,
     shutil.rmtree(nas)
     down = cli("files", "NAS")
     assert down.exit_code == 1 and "the location failed: the folder, bucket or path does not exist" in down.output
+
+
+@pytest.mark.skipif(shutil.which("age") is None, reason="Debian's age CLI is missing: make age installs it")
+def test_an_encrypted_copy_opens_with_the_emergency_kit_and_the_age_cli(app, api, nas, clock, tmp_path):
+    add_folder(api, nas)
+    name = api.post("/api/backups").get_json()["name"]
+    run_copies(app)
+    kit = api.post("/api/backups/key/kit", json={"password": PASSWORD})
+    assert kit.status_code == 200
+    (tmp_path / "kit.txt").write_bytes(kit.data)
+    opened = subprocess.run(
+        ["age", "-d", "-i", tmp_path / "kit.txt", nas / f"{name}.age"], check=True, capture_output=True
+    ).stdout
+    assert opened == (app.config["BACKUP_DIR"] / name).read_bytes()
