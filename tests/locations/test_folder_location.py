@@ -254,3 +254,14 @@ def test_an_encrypted_copy_opens_with_the_emergency_kit_and_the_age_cli(app, api
         ["age", "-d", "-i", tmp_path / "kit.txt", nas / f"{name}.age"], check=True, capture_output=True
     ).stdout
     assert opened == (app.config["BACKUP_DIR"] / name).read_bytes()
+
+
+def test_a_sanity_run_leaves_no_copy_at_a_location(app, api, nas, clock):
+    add_folder(api, nas)
+    assert api.post("/api/sanity/pause", json={"minutes": 10}).status_code == 201
+    name = api.post("/api/backups").get_json()["name"]
+    assert run_copies(app) == {}
+    assert api.delete(f"/api/backups/{name}").status_code == 204
+    assert api.delete("/api/sanity/pause").status_code == 204
+    assert run_copies(app) == {} and names(nas) == []  # the deleted backup is not sent afterwards either
+    assert LocationCopy.select().count() == 0

@@ -15,6 +15,7 @@ from ..signals import config_restored
 from ..timeutil import utcnow
 from ..validation import FieldError, ValidationError
 from . import recipients
+from .automation.pause import current_pause
 from .document import envelope
 from .document.canonical import SECTIONS
 from .document.columns import TABLES, read_settings
@@ -96,8 +97,12 @@ def wake_copier():
 
 
 def copy_locations(now=None):
-    """Send the due location copies (SPEC §14); the scheduler thread calls it at each tick."""
-    return copies.run(get_store(), encryption_recipients, now or clock())
+    """Send the due location copies (SPEC §14); the scheduler thread calls it at each tick. Nothing is sent
+    while a sanity run holds automatic backups back (SPEC §11: it leaves no trace, off this machine either)."""
+    now = now or clock()
+    if current_pause(current_app.config["DATA_DIR"], now):
+        return {}
+    return copies.run(get_store(), encryption_recipients, now)
 
 
 def pending_copies(name):

@@ -109,7 +109,9 @@ def run(store, recipients, now):
         row = BackupLocation.get_or_none(BackupLocation.id == location_id)
         if row is None or not row.enabled:
             continue
-        results[location_id] = _run_location(row, copies[:BATCH], store, recipients, now)
+        done, failed = _run_location(row, copies[:BATCH], store, recipients, now)
+        if done or failed:  # copies of backups deleted meanwhile are dropped, and count as neither
+            results[location_id] = (done, failed)
     return results
 
 
