@@ -2,6 +2,8 @@
 
 import importlib
 
+from .transport import LocationError
+
 #: kind → "module:Class"; network kinds are imported when first used (their libraries are large).
 CLASSES = {
     "folder": "vibenvr.backups.locations.folder:FolderTransport",
@@ -12,6 +14,14 @@ CLASSES = {
 
 
 def transport_for(settings):
-    """A Transport for a location's settings (a dict in the location vocabulary, secrets included)."""
+    """A Transport for a location's settings (a dict in the location vocabulary, secrets included);
+    LocationError when the kind is not available or the settings cannot make one."""
     module, _, name = CLASSES[settings["kind"]].partition(":")
-    return getattr(importlib.import_module(module), name)(settings)
+    try:
+        cls = getattr(importlib.import_module(module), name)
+    except ImportError as exc:
+        raise LocationError("protocol", f"{settings['kind']} locations are not available here ({exc})") from None
+    try:
+        return cls(settings)
+    except ValueError as exc:
+        raise LocationError("protocol", f"the location's settings cannot be used: {exc}") from None
