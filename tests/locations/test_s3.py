@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from vibenvr.backups.locations import schema
 from vibenvr.backups.locations.s3 import S3Transport, normalise_prefix
 from vibenvr.backups.locations.s3_errors import classify
 from vibenvr.backups.locations.tls import normalise_fingerprint
@@ -159,14 +160,27 @@ def test_names_other_than_plain_file_names_are_refused_before_any_network_call(n
 
 @pytest.mark.parametrize(
     ("typed", "prefix"),
-    [("", ""), (None, ""), ("/", ""), ("x", "x/"), ("/x//y/", "x/y/"), (" nvr/main ", "nvr/main/")],
+    [
+        ("", ""),
+        (None, ""),
+        ("/", ""),
+        ("x", "x/"),
+        ("/x/y/", "x/y/"),
+        (" nvr/main ", "nvr/main/"),
+        ("nvr/./a", "nvr/./a/"),
+    ],
 )
 def test_prefix_is_normalised(typed, prefix):
     assert normalise_prefix(typed) == prefix
 
 
-@pytest.mark.parametrize("typed", ["..", "x/../y", "./x"])
-def test_prefix_with_dot_parts_is_refused(typed):
+def test_prefix_is_stored_and_used_alike():
+    for typed in ("", "/x/y/", "x", "nvr/./a", "a b/c"):
+        assert normalise_prefix(typed) == schema.prefix(typed, "prefix")
+
+
+@pytest.mark.parametrize("typed", ["..", "x/../y", "../x", "x\\y"])
+def test_prefix_with_dot_dot_parts_or_backslashes_is_refused(typed):
     with pytest.raises(ValueError, match="prefix"):
         normalise_prefix(typed)
 
@@ -203,6 +217,8 @@ def test_fingerprint_is_normalised():
     assert normalise_fingerprint(hexa) == shown
     assert normalise_fingerprint(f"SHA256: {shown.lower()}") == shown
     assert normalise_fingerprint("") == ""
+    for stored in (hexa, f"SHA256:{shown}", shown.lower()):  # every form the location schema accepts
+        assert normalise_fingerprint(schema.fingerprint(stored, "tls_fingerprint")) == shown
 
 
 def _reason_of(call):

@@ -30,11 +30,12 @@ CHECKSUM_REFUSED_CODES = {"NotImplemented", "InvalidArgument", "InvalidRequest"}
 
 
 def normalise_prefix(text):
-    """``""`` or ``"x/y/"`` from what a person typed (``"/x//y"``); ValueError for ``.`` or ``..`` parts."""
-    parts = [part for part in (text or "").strip().split("/") if part]
-    if any(part in (".", "..") for part in parts):
-        raise ValueError(f"prefix: '.' and '..' are not folder names: {text!r}")
-    return "".join(f"{part}/" for part in parts)
+    """``""`` or ``"x/y/"`` from what a person typed (``"/x/y"``), as ``schema.prefix`` stores it; ValueError
+    for ``..`` parts and backslashes, which the schema refuses too."""
+    value = (text or "").strip().strip("/")
+    if ".." in value.split("/") or "\\" in value:
+        raise ValueError(f"prefix: a folder path with / separators and no '..': {text!r}")
+    return f"{value}/" if value else ""
 
 
 def check_name(name):
