@@ -20,6 +20,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from . import tls
+from .folder import plain_name
 from .s3_errors import classify, describe, status
 from .transport import TEMP_PREFIX, TIMEOUT, LocationError, RemoteFile, Transport
 
@@ -39,9 +40,11 @@ def normalise_prefix(text):
 
 
 def check_name(name):
-    """Refuse anything but a plain file name (no folders, no ``..``) before it goes near the store."""
-    if not isinstance(name, str) or name in ("", ".", "..") or any(c in "/\\" or ord(c) < 32 for c in name):
-        raise ValueError(f"not a plain file name: {name!r}")
+    """Refuse what the folder kind refuses (folders, ``..``, temporary names) and control characters, before
+    the name goes near the store."""
+    plain_name(name)
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise ValueError(f"{name!r} is not a plain file name")
     return name
 
 
@@ -127,7 +130,7 @@ class S3Transport(Transport):
             for page in pages:
                 for item in page.get("Contents", []):
                     name = item["Key"][len(self.prefix) :]
-                    if _is_plain(name) and not name.startswith(TEMP_PREFIX):
+                    if _is_plain(name):  # temporary names too are left out
                         files.append(RemoteFile(name, item["Size"], item.get("LastModified")))
         return files
 
