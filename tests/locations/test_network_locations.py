@@ -15,7 +15,7 @@ from support import backups as shared
 from support.rclone import ACCESS_KEY, PASSWORD, SECRET_KEY, USER, RcloneServer
 
 clock = shared.clock
-KINDS = ["webdav", "sftp"]
+KINDS = ["webdav", "sftp", "s3"]
 
 
 def _body(kind, server):
