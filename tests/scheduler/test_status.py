@@ -28,6 +28,7 @@ def test_the_api_reports_the_status(app, rules, api):
         "paused_until": None,
         "paused_by": None,
         "damaged": [],
+        "locations": [],  # no backup location (SPEC §14; tests/locations covers their status)
     }
 
 
