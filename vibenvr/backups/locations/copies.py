@@ -117,7 +117,12 @@ def run(store, recipients, now):
 
 def _run_location(row, copies, store, recipients, now):
     done = failed = 0
-    with transport_for(settings_of(row)) as transport:
+    try:
+        transport = transport_for(settings_of(row))
+    except LocationError as exc:  # the kind is not in this build: a failure of this location only
+        _failed(row, copies[0], exc, now)
+        return done, 1
+    with transport:
         for copy in copies:
             try:
                 _send(transport, copy, store, recipients)

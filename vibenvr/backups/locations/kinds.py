@@ -19,8 +19,8 @@ def transport_for(settings):
     module, _, name = CLASSES[settings["kind"]].partition(":")
     try:
         cls = getattr(importlib.import_module(module), name)
-    except ImportError as exc:
-        raise LocationError("protocol", f"{settings['kind']} locations are not available here ({exc})") from None
+    except ImportError as exc:  # the kind's module or its client library is missing from this build
+        raise LocationError("unavailable", f"{settings['kind']} locations need {exc.name or module}") from None
     try:
         return cls(settings)
     except ValueError as exc:

@@ -28,6 +28,7 @@ REASONS = {
     "missing": "the folder, bucket or path does not exist",
     "not_found": "the file is not at the location",
     "protocol": "the server answered something unexpected",
+    "unavailable": "this kind is not available in this build",
 }
 TIMEOUT = 20  # seconds for each network operation (connect, one request, one transfer chunk)
 TEMP_PREFIX = ".vibenvr-upload-"  # temporary names during put; never listed, cleaned up by put on failure
