@@ -136,6 +136,14 @@ def humanize(text, key=""):
     return re.sub(r"^\[(\d+)\]", lambda m: f"{noun} {number(m)}", text)
 
 
+def sentence(text):
+    """An engine message as a sentence: capital first letter, full stop at the end."""
+    text = text.strip()
+    if not text:
+        return ""
+    return text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
+
+
 def status_for(exc):
     return 409 if isinstance(exc, ConflictError) else getattr(exc, "status", 422)
 

@@ -14,7 +14,7 @@ from ..auth.decorators import admin_required
 from ..errors import render_error
 from ..http import is_htmx
 from ..models import BackupRecipient
-from ..pages import FormErrors, done, get_or_404, message_oob, render, status_for
+from ..pages import FormErrors, done, get_or_404, message_oob, render, sentence, status_for
 from ..settings.service import get_setting
 from ..templating import human_size, local_time
 from ..validation import ConflictError, ValidationError
@@ -28,7 +28,8 @@ bp = Blueprint("backups", __name__, url_prefix="/settings/backups")
 NOT_RESTORED = (BackupError, BackupWriteError, RestoreRefused, RestoreFailed)
 
 
-def _context(listing=None, **extra):
+def page_context(listing=None, **extra):
+    """The whole page's template context; ``extra`` overrides."""
     limit_mb = current_app.config["MAX_UPLOAD_MB"]
     context = {
         "listing": listing or overview.listing(request.args.get("page"), request.args.get("kind", "")),
@@ -75,17 +76,17 @@ def _encryption(listing):
 def page():
     """The whole page; htmx (paging, the kind filter) gets the list alone."""
     if request.headers.get("HX-History-Restore-Request") == "true":  # htmx rebuilding the page from history
-        response = make_response(render_template("backups/page.html", **_context()))
+        response = make_response(render_template("backups/page.html", **page_context()))
         response.vary.add("HX-Request")
         return response
-    return render("backups/page.html", "backups/_list.html", **_context())
+    return render("backups/page.html", "backups/_list.html", **page_context())
 
 
 @bp.get("/status")
 @admin_required
 def status():
     """The status panel, polled by the page so a change in Global Settings shows without a reload."""
-    return render("backups/page.html", "backups/_status.html", **_context())
+    return render("backups/page.html", "backups/_status.html", **page_context())
 
 
 def _list_changed(message, new_name=None, page=1, kind="", extra=""):
@@ -94,7 +95,7 @@ def _list_changed(message, new_name=None, page=1, kind="", extra=""):
     if not is_htmx():
         flash(message, "success")
         return redirect(url_for("backups.page", **listing.params()), code=303)
-    context = _context(listing, new_name=new_name)
+    context = page_context(listing, new_name=new_name)
     body = (
         render_template("backups/_list.html", **context)
         + message_oob("success", message)
@@ -106,12 +107,12 @@ def _list_changed(message, new_name=None, page=1, kind="", extra=""):
     return response
 
 
-def _failed(title, message, status):
+def failed_action(title, message, status):
     """A failed action: a message in #messages for htmx, the page with the message otherwise."""
     if is_htmx():
         body = render_template("_error.html", title=title, message=message)
         return body, status, {"HX-Retarget": "#messages", "HX-Reswap": "innerHTML", "Vary": "HX-Request"}
-    context = _context(messages=[("error", f"{title}. {message}")])
+    context = page_context(messages=[("error", f"{title}. {message}")])
     response = make_response(render_template("backups/page.html", **context), status)
     response.vary.add("HX-Request")
     return response
@@ -123,7 +124,7 @@ def create():
     try:
         entry = service.create_backup("manual")
     except BackupWriteError as exc:
-        return _failed("The backup failed", str(exc), exc.status)  # 507 for a full disk
+        return failed_action("The backup failed", str(exc), exc.status)  # 507 for a full disk
     return _list_changed(f"Backup {entry.name} created ({human_size(entry.size_bytes)}).", new_name=entry.name)
 
 
@@ -133,7 +134,7 @@ def kit():
     """The emergency kit as a text download, after the admin's password (SPEC §13); the page again otherwise."""
     problem = reauth.problem(current_user, request.form.get("password", ""))
     if problem:
-        return render_template("backups/page.html", **_context(kit_error=problem)), 422
+        return render_template("backups/page.html", **page_context(kit_error=problem)), 422
     return kit_response(current_user.username)
 
 
@@ -145,7 +146,7 @@ def add_recipient():
     try:
         row = recipients.create_recipient(form)
     except (ValidationError, ConflictError) as exc:
-        context = _context(recipient_form=form, recipient_errors=FormErrors.from_exception(exc))
+        context = page_context(recipient_form=form, recipient_errors=FormErrors.from_exception(exc))
         return render_template("backups/page.html", **context), status_for(exc)
     return done(
         f'Recipient "{row.name}" added: backups encrypted from now on open with its key too.',
@@ -196,7 +197,7 @@ def download(name):
 def _confirm(action, entry, status=200, **context):
     """The confirmation of a restore or delete: a modal dialog for htmx, a page otherwise."""
     listing = overview.listing(request.values.get("page"), request.values.get("kind", ""))
-    context = _context(listing, action=action, entry=entry, in_dialog=is_htmx(), **context)
+    context = page_context(listing, action=action, entry=entry, in_dialog=is_htmx(), **context)
     return render("backups/confirm.html", "backups/_dialog.html", status, **context)
 
 
@@ -212,14 +213,8 @@ def _restore_preview(entry, error=None):
     try:
         check_restorable(valid)
     except RestoreRefused as exc:
-        preview["refusal"] = _sentence(str(exc))
+        preview["refusal"] = sentence(str(exc))
     return preview
-
-
-def _sentence(text):
-    """An engine message as a sentence: capital first letter, full stop at the end."""
-    text = text.strip()
-    return text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
 
 
 @bp.route("/<name>/restore", methods=["GET", "POST"])
@@ -236,7 +231,7 @@ def restore(name):
         errors = (
             ["The file no longer passes validation (it changed after it was shown)."]
             if isinstance(exc, BackupError)
-            else [_sentence(str(exc))]
+            else [sentence(str(exc))]
         )
         return _confirm("restore", entry, exc.status, **_restore_preview(entry, error=errors))
     made = local_time(valid.created_at)
@@ -280,7 +275,7 @@ def delete(name):
 
 def _import_failed(errors, status, filename=""):
     """The import panel with every problem listed; nothing was saved."""
-    context = _context(import_errors=errors, filename=filename)
+    context = page_context(import_errors=errors, filename=filename)
     return render("backups/page.html", "backups/_import.html", status, **context)
 
 
@@ -303,20 +298,25 @@ def import_file():
         return _import_failed(exc.errors, exc.status, filename)
     except BackupWriteError as exc:
         return _import_failed([str(exc)], exc.status, filename)
-    cameras, users = valid.counts["cameras"], valid.counts["users"]
-    message = (
-        f"Imported “{filename}” as {entry.name}: a {overview.KIND_LABELS.get(valid.kind, valid.kind).lower()} "
-        f"backup of {local_time(valid.created_at)} with {cameras} camera{'s' if cameras != 1 else ''} and "
-        f"{users} user{'s' if users != 1 else ''}. Nothing was restored; choose Restore to apply it."
-    )
+    message = imported_message(f"“{filename}”", entry, valid)
     if not is_htmx():
         flash(message, "success")
         return redirect(url_for("backups.page"), code=303)
-    fresh_panel = render_template("backups/_import.html", **_context(oob=True))
+    fresh_panel = render_template("backups/_import.html", **page_context(oob=True))
     response = _list_changed(message, new_name=entry.name, extra=fresh_panel)
     response.headers["HX-Retarget"] = "#backup-list"
     response.headers["HX-Reswap"] = "outerHTML"
     return response
+
+
+def imported_message(what, entry, valid):
+    """What an import (an upload, or a file fetched from a location) stored, and that nothing was restored."""
+    cameras, users = valid.counts["cameras"], valid.counts["users"]
+    return (
+        f"Imported {what} as {entry.name}: a {overview.KIND_LABELS.get(valid.kind, valid.kind).lower()} "
+        f"backup of {local_time(valid.created_at)} with {cameras} camera{'s' if cameras != 1 else ''} and "
+        f"{users} user{'s' if users != 1 else ''}. Nothing was restored; choose Restore to apply it."
+    )
 
 
 def _too_large():
