@@ -122,9 +122,11 @@ def _register_blueprints(app):
     for blueprint in (cameras_pages, groups_pages, storage_pages, settings_pages):
         app.register_blueprint(blueprint)
 
+    from .backups.locations.routes import bp as backup_locations_pages
     from .backups.routes import bp as backups_pages
 
     app.register_blueprint(backups_pages)
+    app.register_blueprint(backup_locations_pages)
 
 
 def _register_template_helpers(app):

@@ -1,6 +1,7 @@
 // System Backups, on top of htmx: confirmation dialogs that open when loaded and clean up when closed,
-// focus after swaps, the import progress bar and size check, and readable messages when the server fails
-// (5xx) or cannot be reached. Without JavaScript the page works as plain links and forms.
+// focus after swaps, the import progress bar and size check, the location form's fieldset of the chosen
+// kind, and readable messages when the server fails (5xx) or cannot be reached. Without JavaScript the
+// page works as plain links and forms.
 (function () {
   "use strict";
 
@@ -97,6 +98,34 @@
     parts.bar.value = percent;
     parts.text.textContent = percent >= 100 ? "Uploaded. Checking the file…" : "Uploading… " + percent + "%";
   });
+
+  // ---- locations: the chosen kind's fieldset alone ------------------------------------------------
+  // Without JavaScript every kind's fieldset shows (the server reads the chosen kind's only). Hidden ones
+  // are still sent, so what was typed there survives a refused save.
+
+  function showKind(form) {
+    var select = form.querySelector("[data-location-kind]");
+    if (!select) { return; }
+    form.querySelectorAll("fieldset[data-kind]").forEach(function (fieldset) {
+      fieldset.hidden = fieldset.getAttribute("data-kind") !== select.value;
+    });
+  }
+
+  function initLocationForms(root) {
+    if (!root || !root.querySelectorAll) { return; }
+    if (root.matches && root.matches("[data-location-form]")) { showKind(root); }
+    root.querySelectorAll("[data-location-form]").forEach(showKind);
+  }
+
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("[data-location-kind]")) { showKind(event.target.form); }
+  });
+  document.addEventListener("htmx:load", function (event) { initLocationForms(event.detail.elt); });
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () { initLocationForms(document); });
+  } else {
+    initLocationForms(document);
+  }
 
   // ---- failures -----------------------------------------------------------------------------------
 

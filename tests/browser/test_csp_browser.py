@@ -11,7 +11,7 @@ from vibenvr.backups.service import create_backup
 from vibenvr.hardening import CONTENT_SECURITY_POLICY
 
 from browser.conftest import login
-from builders import PASSWORD, make_camera, make_group, make_profile, make_token, make_user
+from builders import PASSWORD, make_camera, make_group, make_location, make_profile, make_token, make_user
 
 
 def page_paths(app, ids):
@@ -47,6 +47,7 @@ def seed(app):
         "user_id": viewer.id,
         "token_id": ApiToken.get().id,
         "name": backup,
+        "location_id": make_location().id,  # its edit, delete and files pages (a folder that is not mounted)
         "admin": admin,
     }
 

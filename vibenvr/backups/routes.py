@@ -1,4 +1,5 @@
 """Settings > System Backups (admins only): the list and status, create, download, restore, delete, import.
+The Locations panel's own actions are in ``locations/routes.py``.
 
 Thin views over ``service``. htmx gets fragments (the list, a dialog, the import panel) with the message
 out-of-band; a browser without JavaScript gets whole pages and plain forms. Engine errors become messages.
@@ -21,6 +22,7 @@ from ..validation import ConflictError, ValidationError
 from . import overview, recipients, service
 from .errors import BackupError, BackupWriteError, RestoreFailed, RestoreRefused, UploadTooLarge
 from .keys import KeyProblem
+from .locations import forms as location_forms
 from .restore import check_restorable
 from .web import download_response, kit_response, opening_keys, sign_out_if_no_longer_admin
 
@@ -29,7 +31,7 @@ NOT_RESTORED = (BackupError, BackupWriteError, RestoreRefused, RestoreFailed)
 
 
 def page_context(listing=None, **extra):
-    """The whole page's template context; ``extra`` overrides."""
+    """The whole page's template context (the Locations panel's views use it too); ``extra`` overrides."""
     limit_mb = current_app.config["MAX_UPLOAD_MB"]
     context = {
         "listing": listing or overview.listing(request.args.get("page"), request.args.get("kind", "")),
@@ -48,6 +50,7 @@ def page_context(listing=None, **extra):
         "recipient_errors": FormErrors(),
     }
     context["encryption"] = _encryption(context["listing"])
+    context.update(location_forms.panel())
     context.update(extra)
     return context
 
