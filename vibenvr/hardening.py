@@ -6,12 +6,14 @@
   own scripts, styles and images (no inline script, handler or style), no framing, ``nosniff`` and
   ``Referrer-Policy: same-origin``;
 - a request with neither a session nor an API token may send at most 64 KB: a longer one is answered 413
-  before its body is read (a 10 MB sign-in form cost seconds of CPU to parse).
+  before its body is read (a 10 MB sign-in form cost seconds of CPU to parse). The one exception is an
+  endpoint registered with ``allow_anonymous_upload`` while its condition holds: the backup upload of the
+  restore on /setup, before any user exists (SPEC §16), which keeps the upload limit.
 """
 
 import io
 
-from flask import g, request
+from flask import current_app, g, request
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -50,6 +52,11 @@ def init_app(app):
     app.after_request(add_headers)
 
 
+def allow_anonymous_upload(app, endpoint, condition):
+    """Let ``endpoint`` take bodies up to the upload limit from nobody signed in while ``condition()`` is true."""
+    app.extensions.setdefault("vibenvr_anonymous_uploads", {})[endpoint] = condition
+
+
 def cap_anonymous_body():
     length = request.content_length
     chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
@@ -57,6 +64,9 @@ def cap_anonymous_body():
         return
     if current_user.is_authenticated:
         return
+    condition = current_app.extensions.get("vibenvr_anonymous_uploads", {}).get(request.endpoint)
+    if condition is not None and condition():
+        return  # MAX_CONTENT_LENGTH (the upload limit) still applies
     g.body_limit_message = ANONYMOUS_LIMIT_MESSAGE
     if length is not None and length > ANONYMOUS_BODY_LIMIT:
         raise RequestEntityTooLarge()

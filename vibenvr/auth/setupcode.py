@@ -14,6 +14,7 @@ time, so the terminal, the pages and the tests share them; only ``announce`` and
 
 import datetime as dt
 import fcntl
+import hashlib
 import hmac
 import json
 import logging
@@ -142,6 +143,17 @@ def accept(data_dir, entered, moment):
     return hmac.compare_digest(normalise(entered).encode(), normalise(stored.code).encode())
 
 
+def proof(data_dir, moment):
+    """A digest of the valid code, or None without one. The restore on /setup asks for the code once and keeps
+    this in the browser's (signed) session for its later steps; it stops matching once the code is spent,
+    expires or is made anew. A SHA-256 of a code of about 79 random bits: the cookie does not reveal it."""
+    stored = _read(data_dir)
+    if stored is None or not stored.valid_at(moment):
+        return None
+    material = f"vibenvr setup code\0{normalise(stored.code)}\0{iso(stored.created_at)}"
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+
 def spend(data_dir):
     """The code was used (or is no longer needed): the next time one is needed it is a new one."""
     with _locked(data_dir):
@@ -179,9 +191,9 @@ def announce(app, earlier, moment, force=False):
         app.extensions["vibenvr_setup_code_logged"] = moment
         log.warning(
             "The database has no user, but this server has been set up before (%s). /setup asks for the "
-            "setup code %s (valid until %s) before it creates an administrator. `%s` prints it too. "
-            "To get the old accounts back instead, restore a backup: flask --app app backup restore NAME "
-            "--yes",
+            "setup code %s (valid until %s) before it creates an administrator or restores a backup. `%s` "
+            "prints it too. To get the old accounts back, choose Restore from a backup on /setup, or run "
+            "flask --app app backup restore NAME --yes",
             earlier.reason(),
             code.code,
             iso(code.expires_at),
