@@ -124,9 +124,11 @@ def _register_blueprints(app):
 
     from .backups.locations.routes import bp as backup_locations_pages
     from .backups.routes import bp as backups_pages
+    from .firstrun.routes import bp as firstrun_pages
 
     app.register_blueprint(backups_pages)
     app.register_blueprint(backup_locations_pages)
+    app.register_blueprint(firstrun_pages)  # /setup/restore: a fresh install restores a backup (SPEC §16)
 
 
 def _register_template_helpers(app):

@@ -5,8 +5,10 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 
+from ..backups import service as backups
 from ..backups.automation.pause import pause_path
 from ..db import write_transaction
+from ..firstrun import staging
 from ..models import User
 from . import devices, sessions, setupcode, twofactor
 from .clock import now
@@ -64,8 +66,8 @@ def safe_next(target):
 
 @bp.before_app_request
 def _first_run():
-    """With no user yet, every page leads to /setup."""
-    if request.endpoint in OPEN_ENDPOINTS or request.path.startswith("/api/"):
+    """With no user yet, every page leads to /setup (whose restore pages are the ``firstrun`` blueprint)."""
+    if request.endpoint in OPEN_ENDPOINTS or request.blueprint == "firstrun" or request.path.startswith("/api/"):
         return None
     if not users_exist():
         return redirect(url_for("auth.setup"))
@@ -102,7 +104,7 @@ def setup():
             if refused:
                 return refused
         hashed = hash_password(form.password.data)  # the slow hash, before the transaction
-        with write_transaction():
+        with backups.lock(), write_transaction():  # the lock: never while a restore on /setup/restore runs
             if User.select().exists():  # another browser finished first
                 abort(404)
             user = User.create(
@@ -113,6 +115,7 @@ def setup():
             )
         current_app.extensions["vibenvr_has_users"] = True
         setupcode.first_admin_created(current_app.config["DATA_DIR"], now(), "/setup")
+        staging.clear(current_app.config["DATA_DIR"])  # a restore begun in another browser is of no use now
         if earlier:
             login_limiter().succeeded(setupcode.LIMIT_KEY)
         _sign_in(user)
@@ -125,21 +128,27 @@ def setup():
     return render_template("auth/setup.html", form=form, earlier=earlier), (422 if form.errors else 200)
 
 
+def setup_code_problem(entered):
+    """None when ``entered`` is the valid setup code; else ``(status, message)``: 422 when nothing was
+    entered, 401 when it is wrong (counted like a failed sign-in, by the sign-in limiter)."""
+    if not setupcode.normalise(entered):
+        return 422, "Enter the setup code from the server log or from the command shown above."
+    if setupcode.accept(current_app.config["DATA_DIR"], entered, now()):
+        return None
+    login_limiter().failed(setupcode.LIMIT_KEY, client_address())
+    return 401, (
+        "That is not the current setup code. Take it from the server log, or run the "
+        "command shown above and use the code it prints."
+    )
+
+
 def _setup_code_refused(form):
     """The page again when the setup code is missing (422) or wrong (401, counted like a failed sign-in)."""
-    entered = form.setup_code.data
-    if not setupcode.normalise(entered):
-        form.setup_code.errors = ["Enter the setup code from the server log or from the command shown above."]
-        status = 422
-    elif setupcode.accept(current_app.config["DATA_DIR"], entered, now()):
+    problem = setup_code_problem(form.setup_code.data)
+    if problem is None:
         return None
-    else:
-        login_limiter().failed(setupcode.LIMIT_KEY, client_address())
-        form.setup_code.errors = [
-            "That is not the current setup code. Take it from the server log, or run the "
-            "command shown above and use the code it prints."
-        ]
-        status = 401
+    status, message = problem
+    form.setup_code.errors = [message]
     return render_template("auth/setup.html", form=form, earlier=setupcode.here(current_app)), status
 
 
