@@ -8,6 +8,7 @@ import io
 import json
 import logging
 import re
+import subprocess
 
 import pytest
 from pyrage import x25519
@@ -248,6 +249,34 @@ def test_a_webdav_location_with_a_password_restores_and_the_password_is_never_ec
     assert DAV_PASSWORD not in caplog.text
 
 
+def test_an_sftp_location_shows_the_host_key_it_accepted_and_fetches_from_that_server_only(
+    app, client, tmp_path, backup
+):
+    name, data = backup
+    host_key = tmp_path / "host_key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(host_key)], check=True)
+    (tmp_path / "sftp" / "backups").mkdir(parents=True)
+    (tmp_path / "sftp" / "backups" / name).write_bytes(data)
+    token = _token(client, "/setup/restore?way=location")
+    with RcloneServer("sftp", tmp_path / "sftp", extra=["--key", str(host_key)]) as server:
+        form = {"csrf_token": token, "action": "connect", "kind": "sftp", "sftp-host": "127.0.0.1"}
+        form |= {"sftp-port": str(server.port), "sftp-username": DAV_USER, "sftp-password": DAV_PASSWORD}
+        listed = client.post("/setup/restore/location", data={**form, "sftp-path": "backups"})
+        html = listed.get_data(as_text=True)
+        assert listed.status_code == 200 and f'value="{name}" checked' in html
+        assert 'The SSH server showed the host key <code class="fingerprint">SHA256:' in html
+        connection = re.search(r'name="connection" value="([^"]+)"', html).group(1)
+        carried = sealed.unseal(app.config["SECRET_KEY"], connection, dt.datetime.now(dt.UTC).replace(tzinfo=None))
+        assert carried["settings"]["host_key"].startswith("ssh-ed25519 ")  # the fetch checks the same server
+        fetch = {"csrf_token": token, "action": "fetch", "connection": connection, "name": name}
+        assert client.post("/setup/restore/location", data=fetch).status_code == 303
+        other = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIN+3Lt/u+IkdlAdyiZgQb2ZxYns2737EztCwrQJIozm0"
+        refused = client.post("/setup/restore/location", data={**form, "sftp-host_key": other})
+        assert refused.status_code == 502
+        assert "The SSH host key does not match the pinned one" in refused.get_data(as_text=True)
+    assert HOLDS in client.get("/setup/restore/preview").get_data(as_text=True)
+
+
 # --- problems: said, and nothing written ---------------------------------------------------------------
 
 
@@ -303,7 +332,7 @@ def test_a_backup_without_an_active_administrator_is_refused(app, client, backup
     [
         ({"kind": ""}, 422, None, "Choose the kind of location."),
         ({"kind": "folder", "folder-path": "nas/backups"}, 422, "folder-path", "Must be an absolute path"),
-        ({"kind": "folder", "folder-path": ""}, 422, "folder-path", "Required for a folder location."),
+        ({"kind": "folder", "folder-path": ""}, 422, "folder-path", "Required."),
         (
             {"kind": "sftp", "sftp-host": "nas.local", "sftp-username": "backup"},
             422,
@@ -420,9 +449,13 @@ def test_creating_the_administrator_instead_removes_the_waiting_file(app, client
     assert [u.username for u in User.select()] == ["owner"]
 
 
-def test_an_upload_over_64_kb_is_taken_before_any_user_exists_and_refused_after(app, client, backup):
+def test_an_upload_over_64_kb_is_taken_before_any_user_exists_and_refused_after(app, client, clock, backup):
     padded = backup[1] + b" " * (ANONYMOUS_BODY_LIMIT + 1)  # JSON may end in white space
     assert _upload(client, padded).status_code == 303
+    form = {"csrf_token": _token(client), "padding": "x" * (ANONYMOUS_BODY_LIMIT + 1)}
+    assert client.post("/setup/restore/upload", data=form).status_code == 413  # not a multipart upload
+    setupcode.mark_installed(app.config["DATA_DIR"], clock(), "test")  # after a data loss: the code first
+    assert _upload(client, padded).status_code == 413
     make_user("someone")
     anonymous = app.test_client()
     body = {"csrf_token": _token(anonymous, "/login"), "file": (io.BytesIO(padded), "big.json")}

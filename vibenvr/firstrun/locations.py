@@ -33,27 +33,32 @@ def from_form(form):
                 continue  # the default, 22
             value = form_int(value)
         body[field] = value
+    errors = {}
+
+    def add(exc):
+        for field, message in exc.field_errors:
+            errors.setdefault(f"{kind}-{field}" if field in KIND_FIELDS[kind] else "kind", _sentence(message))
+
     try:
         clean, _ = clean_object(LOCATION_SCHEMA, body)
-        settings = for_kind(clean)
-        problems = kind_problems(settings)
-        if problems:
-            raise ValidationError(problems)
-    except ValidationError as exc:
-        errors = {}
-        for field, message in exc.field_errors:
-            key = f"{kind}-{field}" if field in KIND_FIELDS[kind] else "kind"
-            errors.setdefault(key, _sentence(message))
-        return None, errors
-    return settings, {}
+    except ValidationError as exc:  # the rest is still checked for what the kind needs: every problem at once
+        add(exc)
+        clean = {key: value for key, value in body.items() if f"{kind}-{key}" not in errors}
+    settings = for_kind(clean)
+    problems = [p for p in kind_problems(settings) if f"{kind}-{p.field}" not in errors]
+    if problems:
+        add(ValidationError(problems))
+    return (None, errors) if errors else (settings, {})
 
 
 def _sentence(message):
-    """A field's problem as a sentence under the field: 'is required for a folder location' → 'Required for a
-    folder location.'"""
+    """A field's problem as a sentence under the field: 'must be between 1 and 65535' → 'Must be between 1 and
+    65535.', 'is required for a folder location' → 'Required.'"""
     message = message.strip()
     if message.startswith("or private_key"):
         return "Enter the password or a private key."
+    if message.startswith("is required for a"):
+        return "Required."
     message = message.removeprefix("is ")
     message = message[:1].upper() + message[1:]
     return message if message.endswith(".") else message + "."

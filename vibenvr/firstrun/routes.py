@@ -46,10 +46,16 @@ bp.add_url_rule("/location", view_func=ways.location, methods=["POST"])
 NOT_RESTORED = (BackupError, BackupWriteError, RestoreRefused, RestoreFailed)
 
 
+def _may_upload():
+    """A backup file is larger than the 64 KB that requests without a session may send: the upload may be as
+    large as the upload limit while no user exists, from a browser that may restore (the setup code entered
+    after a data loss), as a multipart form (whose file part werkzeug streams rather than parses)."""
+    return request.mimetype == "multipart/form-data" and not users_exist() and code_entered(setupcode.here(current_app))
+
+
 @bp.record_once
 def _uploads_before_any_user(state):
-    """A backup upload is larger than the 64 KB anonymous requests may send; allowed here while no user exists."""
-    hardening.allow_anonymous_upload(state.app, "firstrun.upload", lambda: not users_exist())
+    hardening.allow_anonymous_upload(state.app, "firstrun.upload", _may_upload)
 
 
 @bp.before_request
