@@ -250,8 +250,9 @@ def test_a_webdav_location_with_a_password_restores_and_the_password_is_never_ec
 
 
 def test_an_sftp_location_shows_the_host_key_it_accepted_and_fetches_from_that_server_only(
-    app, client, tmp_path, backup
+    app, client, tmp_path, backup, caplog
 ):
+    caplog.set_level(logging.DEBUG)
     name, data = backup
     host_key = tmp_path / "host_key"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(host_key)], check=True)
@@ -275,6 +276,7 @@ def test_an_sftp_location_shows_the_host_key_it_accepted_and_fetches_from_that_s
         assert refused.status_code == 502
         assert "The SSH host key does not match the pinned one" in refused.get_data(as_text=True)
     assert HOLDS in client.get("/setup/restore/preview").get_data(as_text=True)
+    assert DAV_PASSWORD not in caplog.text
 
 
 # --- problems: said, and nothing written ---------------------------------------------------------------
