@@ -27,9 +27,9 @@ from .conftest import login_form, page_csrf
 from backups.helpers import PHRASE, backup_files, recount
 from builders import PASSWORD, make_user
 from conftest import connected_app
-from support.rclone import PASSWORD as DAV_PASSWORD
-from support.rclone import USER as DAV_USER
-from support.rclone import RcloneServer, free_port
+from support.rclone import ACCESS_KEY, SECRET_KEY, RcloneServer, free_port
+from support.rclone import PASSWORD as NET_PASSWORD
+from support.rclone import USER as NET_USER
 from support.source_backup import source_backup
 
 _MADE = {}
@@ -217,36 +217,38 @@ def test_a_folder_location_lists_its_backups_and_the_one_chosen_is_fetched_and_r
     assert sorted(p.name for p in nas.iterdir()) == sorted([name, "notes.txt"])  # the location is left as it was
 
 
-def test_a_webdav_location_with_a_password_restores_and_the_password_is_never_echoed_or_logged(
-    app, client, tmp_path, backup, caplog
+def _network_form(kind, server):
+    if kind == "webdav":
+        fields = {"url": f"http://{server.address}/backups", "username": NET_USER, "password": NET_PASSWORD}
+    else:
+        fields = {"endpoint_url": f"http://{server.address}", "bucket": "backups", "region": "us-east-1"}
+        fields |= {"access_key_id": ACCESS_KEY, "secret_access_key": SECRET_KEY}
+    return {"action": "connect", "kind": kind, **{f"{kind}-{key}": value for key, value in fields.items()}}
+
+
+@pytest.mark.parametrize("kind", ["webdav", "s3"])
+def test_a_network_location_restores_and_its_secret_is_never_echoed_kept_or_logged(
+    app, client, tmp_path, backup, caplog, kind
 ):
     caplog.set_level(logging.DEBUG)
     name, data = backup
-    (tmp_path / "dav" / "backups").mkdir(parents=True)
-    (tmp_path / "dav" / "backups" / name).write_bytes(data)
+    secret = NET_PASSWORD if kind == "webdav" else SECRET_KEY
+    (tmp_path / "served" / "backups").mkdir(parents=True)
+    (tmp_path / "served" / "backups" / name).write_bytes(data)
     token = _token(client, "/setup/restore?way=location")
-    with RcloneServer("webdav", tmp_path / "dav") as server:
-        form = {
-            "csrf_token": token,
-            "action": "connect",
-            "kind": "webdav",
-            "webdav-url": f"http://{server.address}/backups",
-            "webdav-username": DAV_USER,
-            "webdav-password": DAV_PASSWORD,
-        }
-        listed = client.post("/setup/restore/location", data=form)
+    with RcloneServer(kind, tmp_path / "served") as server:
+        listed = client.post("/setup/restore/location", data={"csrf_token": token, **_network_form(kind, server)})
         html = listed.get_data(as_text=True)
         assert listed.status_code == 200 and f'value="{name}" checked' in html
-        assert DAV_PASSWORD not in html  # it travels sealed
+        assert secret not in html  # it travels sealed
         connection = re.search(r'name="connection" value="([^"]+)"', html).group(1)
         fetch = {"csrf_token": token, "action": "fetch", "connection": connection, "name": name}
         assert client.post("/setup/restore/location", data=fetch).status_code == 303
-    assert DAV_PASSWORD.encode() not in b"".join(
-        p.read_bytes() for p in staging.folder(app.config["DATA_DIR"]).iterdir()
-    )
+    kept = b"".join(p.read_bytes() for p in staging.folder(app.config["DATA_DIR"]).iterdir())
+    assert secret.encode() not in kept
     assert _confirm(client).status_code == 303
     _restored(app)
-    assert DAV_PASSWORD not in caplog.text
+    assert secret not in caplog.text
 
 
 def test_an_sftp_location_shows_the_host_key_it_accepted_and_fetches_from_that_server_only(
@@ -261,7 +263,7 @@ def test_an_sftp_location_shows_the_host_key_it_accepted_and_fetches_from_that_s
     token = _token(client, "/setup/restore?way=location")
     with RcloneServer("sftp", tmp_path / "sftp", extra=["--key", str(host_key)]) as server:
         form = {"csrf_token": token, "action": "connect", "kind": "sftp", "sftp-host": "127.0.0.1"}
-        form |= {"sftp-port": str(server.port), "sftp-username": DAV_USER, "sftp-password": DAV_PASSWORD}
+        form |= {"sftp-port": str(server.port), "sftp-username": NET_USER, "sftp-password": NET_PASSWORD}
         listed = client.post("/setup/restore/location", data={**form, "sftp-path": "backups"})
         html = listed.get_data(as_text=True)
         assert listed.status_code == 200 and f'value="{name}" checked' in html
@@ -276,7 +278,7 @@ def test_an_sftp_location_shows_the_host_key_it_accepted_and_fetches_from_that_s
         assert refused.status_code == 502
         assert "The SSH host key does not match the pinned one" in refused.get_data(as_text=True)
     assert HOLDS in client.get("/setup/restore/preview").get_data(as_text=True)
-    assert DAV_PASSWORD not in caplog.text
+    assert NET_PASSWORD not in caplog.text
 
 
 # --- problems: said, and nothing written ---------------------------------------------------------------

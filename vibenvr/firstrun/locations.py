@@ -10,7 +10,6 @@ import datetime as dt
 from ..backups.locations.kinds import transport_for
 from ..backups.locations.schema import KIND_FIELDS, KINDS, LOCATION_SCHEMA, SECRETS, for_kind, kind_problems
 from ..backups.locations.service import backup_files, backup_name
-from ..backups.locations.transport import LocationError
 from ..backups.names import is_encrypted_name
 from ..pages import form_int
 from ..timeutil import iso
@@ -101,18 +100,11 @@ def place(settings):
     return f"S3 bucket {settings['bucket']}{'/' + settings['prefix'] if settings.get('prefix') else ''}{where}"
 
 
-def _transport(settings):
-    try:
-        return transport_for(settings)
-    except ImportError:  # a kind whose library this installation lacks
-        raise LocationError("protocol", f"{KIND_LABELS[settings['kind']]} locations are not available here") from None
-
-
 def list_files(settings):
     """``(files, settings, fingerprint)``: the backup files at the location (newest name first, as dicts),
     the settings with an SFTP host key seen on this first connection pinned for the fetch that follows,
     and that key's fingerprint (None otherwise). LocationError when the location fails."""
-    with _transport(settings) as transport:
+    with transport_for(settings) as transport:
         listed = backup_files(transport.list())
         seen = getattr(transport, "seen_host_key", None)
         fingerprint = getattr(transport, "seen_host_key_fingerprint", None)
@@ -140,5 +132,5 @@ def fetch(settings, name, limit):
     """The bytes of backup file ``name`` at the location, at most ``limit``; InvalidBackupName for a name
     that is no backup's (before any network call), LocationError when the location fails."""
     backup_name(name)
-    with _transport(settings) as transport:
+    with transport_for(settings) as transport:
         return transport.get(name, limit)
