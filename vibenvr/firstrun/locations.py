@@ -5,8 +5,7 @@ not chosen (hidden by the page's CSS, still sent by the browser) never mix with 
 calls go through the kind's Transport, bounded by its timeouts (``transport.TIMEOUT``).
 """
 
-import datetime as dt
-
+from ..backups.locations.forms import naive_utc
 from ..backups.locations.kinds import transport_for
 from ..backups.locations.schema import KIND_FIELDS, KINDS, LOCATION_SCHEMA, SECRETS, for_kind, kind_problems
 from ..backups.locations.service import backup_files, backup_name
@@ -15,7 +14,6 @@ from ..pages import form_int
 from ..timeutil import iso
 from ..validation import ValidationError, clean_object
 
-KIND_LABELS = {"folder": "Folder", "sftp": "SFTP", "webdav": "WebDAV", "s3": "S3"}
 MAX_LISTED = 200  # files shown (newest names first); older ones are reached from the terminal
 
 
@@ -121,11 +119,7 @@ def list_files(settings):
 
 def _when(modified):
     """A listed file's time as ISO text (naive UTC), or None when the location does not say."""
-    if modified is None:
-        return None
-    if modified.tzinfo is not None:
-        modified = modified.astimezone(dt.UTC).replace(tzinfo=None)
-    return iso(modified)
+    return iso(naive_utc(modified)) if modified is not None else None
 
 
 def fetch(settings, name, limit):

@@ -8,11 +8,11 @@ from flask import current_app, make_response, redirect, session, url_for
 from ..auth import setupcode
 from ..auth.clock import now
 from ..backups import service as backups
+from ..backups.locations.forms import KIND_LABELS as LOCATION_KINDS
 from ..backups.locations.transport import TIMEOUT
 from ..backups.overview import KIND_BADGES, KIND_LABELS
 from ..http import is_htmx
 from ..pages import render
-from . import locations
 
 WAYS = {
     "upload": "Upload a file",
@@ -50,12 +50,6 @@ def go(target):
     return redirect(target, code=303)
 
 
-def sentence(text):
-    """An engine message as a sentence: capital first letter, full stop at the end."""
-    text = text.strip()
-    return text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
-
-
 def entries():
     """The files of the backup folder, as System Backups lists them (names and sizes only)."""
     return backups.get_store().list(unusable=True)
@@ -82,7 +76,7 @@ def render_way(way, status=200, **context):
         "errors": [],
         "keys_open": False,
         "location": {},
-        "kind_labels": locations.KIND_LABELS,
+        "kind_labels": LOCATION_KINDS,
         "labels": KIND_LABELS,
         "badges": KIND_BADGES,
         "timeout": TIMEOUT,

@@ -23,6 +23,7 @@ from ..backups.overview import KIND_LABELS, SECTION_LABELS
 from ..backups.restore import check_restorable
 from ..errors import render_error
 from ..models import User
+from ..pages import sentence
 from . import files, staging, ways
 from .page import (
     CODE_KEY,
@@ -35,7 +36,6 @@ from .page import (
     go,
     needs_code,
     render_way,
-    sentence,
 )
 
 bp = Blueprint("firstrun", __name__, url_prefix="/setup/restore")

@@ -12,9 +12,10 @@ from ..backups import service as backups
 from ..backups.errors import BackupError, BackupNotFound, InvalidBackupName, UploadTooLarge
 from ..backups.locations.transport import LocationError
 from ..backups.web import opening_keys
+from ..pages import sentence
 from ..timeutil import parse_iso
 from . import files, locations, sealed, staging
-from .page import STAGED_KEY, go, needs_code, render_way, sentence
+from .page import STAGED_KEY, go, needs_code, render_way
 
 KEY_WORDS = ("encrypted", "passphrase", "identity", "key")
 
