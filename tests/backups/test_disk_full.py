@@ -5,7 +5,6 @@ stays. The test mounts a tmpfs of a few MB (root only; skipped where mounting is
 import errno
 import io
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from .helpers import build_rich_config
 from conftest import connected_app
 from support.backups import BACKUPS_T0
 from support.clock import FakeClock
+from support.smalldisk import small_disk as mounted_small_disk
 
 HTMX = {"HX-Request": "true"}
 
@@ -26,19 +26,8 @@ HTMX = {"HX-Request": "true"}
 @pytest.fixture
 def small_disk(tmp_path):
     """A 4 MB tmpfs mounted for this test, unmounted after it."""
-    point = tmp_path / "small-disk"
-    point.mkdir()
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small file system needs root")
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs", str(point)], capture_output=True, text=True
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
-    try:
+    with mounted_small_disk(tmp_path, size="4m", mode="0700") as point:
         yield point
-    finally:
-        subprocess.run(["umount", "-l", str(point)], check=False)
 
 
 def fill(disk):

@@ -19,6 +19,7 @@ from vibenvr.backups.locations.sftp import SftpTransport, check_name, classify
 from vibenvr.backups.locations.transport import TEMP_PREFIX, LocationError
 
 from support.rclone import PASSWORD, USER, RcloneServer, free_port
+from support.smalldisk import small_disk as mounted_small_disk
 
 NAME = "vibe_backup_auto_20261129_224000.json"
 
@@ -420,19 +421,8 @@ def test_a_read_only_location_is_permission_and_keeps_nothing(tmp_path, keys):
 @pytest.fixture
 def small_disk(tmp_path):
     """A 1 MB tmpfs mounted for this test, unmounted after it."""
-    point = tmp_path / "small-disk"
-    point.mkdir()
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small file system needs root")
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(point)], capture_output=True, text=True
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
-    try:
+    with mounted_small_disk(tmp_path, size="1m") as point:
         yield point
-    finally:
-        subprocess.run(["umount", str(point)], check=True)
 
 
 def test_a_full_location_is_never_reported_as_a_stored_copy(small_disk, keys):

@@ -25,6 +25,13 @@ KIND_HELP = {
 }
 
 #: Per kind: (field, label, input, help). ``input`` is text, number, secret or key (a multi-line secret).
+TLS_PIN_FIELD = (
+    "tls_fingerprint",
+    "TLS certificate fingerprint",
+    "text",
+    "Optional, for a self-signed certificate: its SHA-256 fingerprint (64 hexadecimal digits).",
+)
+
 FIELDSETS = {
     "folder": [
         (
@@ -65,12 +72,7 @@ FIELDSETS = {
         ),
         ("username", "User", "text", ""),
         ("password", "Password", "secret", ""),
-        (
-            "tls_fingerprint",
-            "TLS certificate fingerprint",
-            "text",
-            "Optional, for a self-signed certificate: its SHA-256 fingerprint (64 hexadecimal digits).",
-        ),
+        TLS_PIN_FIELD,
     ],
     "s3": [
         (
@@ -84,12 +86,7 @@ FIELDSETS = {
         ("prefix", "Prefix", "text", "A folder inside the bucket, such as vibenvr/; empty for the top."),
         ("access_key_id", "Access key ID", "text", ""),
         ("secret_access_key", "Secret access key", "secret", ""),
-        (
-            "tls_fingerprint",
-            "TLS certificate fingerprint",
-            "text",
-            "Optional, for a self-signed certificate: its SHA-256 fingerprint (64 hexadecimal digits).",
-        ),
+        TLS_PIN_FIELD,
     ],
 }
 
