@@ -139,6 +139,11 @@ def unmask_url(url, stored, field):
     return _join(head, userinfo, host, path, items, fragment)
 
 
+def is_secret_name(key):
+    """Whether a free-form key (in a camera's ``extra``) is named like a secret: its value is never shown."""
+    return bool(_SECRET_NAME.search(key))
+
+
 # --- cameras ----------------------------------------------------------------------------------------
 
 

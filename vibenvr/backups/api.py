@@ -116,6 +116,15 @@ def restore_named(name):
     return _restore(service.load_backup(name), mode, sections, safety=True)
 
 
+@bp.get("/backups/<name>/diff")
+@admin_required
+def diff(name):
+    """What restoring backup ``name`` would change: ``?against=current`` (the default) or another backup's name
+    (SPEC §15). Both files are opened as a restore opens them; secrets are never in the answer."""
+    against = request.args.get("against", "current").strip() or "current"
+    return jsonify(service.diff_backup(name, against))
+
+
 @bp.post("/backups/import")
 @admin_required
 def import_file():

@@ -277,6 +277,56 @@ def _rebuild(valid, mode, sections, yes, force):
     click.echo(f"The damaged database was kept at {kept}{also}.")
 
 
+@backup_cli.command("diff")
+@click.argument("name_or_path")
+@click.argument("against", required=False, default="current")
+@click.option("--json", "as_json", is_flag=True, help="Print the diff as JSON, as GET /api/backups/<name>/diff does.")
+@_opening_options
+def diff(name_or_path, against, as_json, identity_file, passphrase_stdin):
+    """Show what restoring a backup would change: against the current configuration, or against another
+    backup AGAINST (names or files). The security-relevant changes come first; secrets never show."""
+
+    def work():
+        identity, phrase = _opening(identity_file, passphrase_stdin)
+        return service.diff_backup(name_or_path, against, allow_path=True, identity=identity, phrase=phrase)
+
+    answer = _run(work)
+    if as_json:
+        click.echo(json.dumps(answer, indent=2, ensure_ascii=False))
+        return
+    for line in diff_lines(answer):
+        click.echo(line)
+
+
+def diff_lines(answer):
+    """The diff as readable lines: what is compared, the security summary, then each section that differs."""
+    against = "the current configuration" if answer["against"] == "current" else answer["against"]
+    lines = [f"Restoring {answer['backup']} over {against}:"]
+    if answer["identical"]:
+        return [*lines, "No differences: the configurations are the same."]
+    security = answer["security"]
+    lines.append("Security:" if security else "Security: no security-relevant changes.")
+    lines += [f"  ! {sentence}" for sentence in security]
+    for section, part in answer["sections"].items():
+        if not (part["added"] or part["removed"] or part["changed"]):
+            continue
+        counts = [f"{len(part[k])} {k}" for k in ("added", "removed", "changed") if part[k]]
+        lines.append(f"{section}: {', '.join(counts)}, {part['unchanged']} unchanged")
+        lines += [f"  + {item}" for item in part["added"]]
+        lines += [f"  - {item}" for item in part["removed"]]
+        for item in part["changed"]:
+            lines.append(f"  ~ {item['item']}")
+            lines += [f"      {_field_line(field)}" for field in item["fields"]]
+    return lines
+
+
+def _field_line(field):
+    if "summary" in field:
+        return f"{field['field']}: {field['summary']}"
+    shown = (json.dumps(field[side], ensure_ascii=False) for side in ("old", "new"))
+    return f"{field['field']}: {' → '.join(shown)}"
+
+
 @backup_cli.command("delete")
 @click.argument("name")
 def delete(name):

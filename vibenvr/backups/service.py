@@ -19,7 +19,8 @@ from .automation.pause import current_pause
 from .document import envelope
 from .document.canonical import SECTIONS
 from .document.columns import TABLES, read_settings
-from .document.export import export_bytes
+from .document.diff import diff_documents
+from .document.export import export_bytes, export_document
 from .document.validate import validate_file
 from .errors import (
     BackupError,
@@ -233,6 +234,25 @@ def load_backup(name_or_path, allow_path=False, identity=None, phrase=None):
     except PermissionError:
         raise BackupNotFound(f"{path} cannot be read (permission denied)") from None
     return validate_file(data, source=str(path), identities=keys, phrase=phrase)
+
+
+def current_document():
+    """The configuration now, as a document a diff compares (``export_document`` without its checksum)."""
+    doc = export_document("manual", now=clock(), app_version=current_app.config["APP_VERSION"])
+    doc.pop("checksum")
+    return doc
+
+
+def diff_backup(name, against="current", allow_path=False, identity=None, phrase=None):
+    """What restoring backup ``name`` over ``against`` (``"current"``: the configuration now, or another
+    backup) would change: ``diff_documents`` with ``"backup"`` and ``"against"`` naming the two sides.
+    Each file is opened as a restore opens it (``load_backup``)."""
+    new = load_backup(name, allow_path=allow_path, identity=identity, phrase=phrase).doc
+    if against == "current":
+        old = current_document()
+    else:
+        old = load_backup(against, allow_path=allow_path, identity=identity, phrase=phrase).doc
+    return {"backup": name, "against": against, **diff_documents(old, new)}
 
 
 def current_counts():
