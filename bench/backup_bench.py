@@ -8,7 +8,9 @@ temporary SQLite data folder, then prints the median of N runs of each operation
 in the same run, their ratios, and the peak RSS growth of a restore against the file's size.
 
 Floors: "create" = raw sqlite3 SELECT of the same tables, rows as dicts, json.dumps, write and fsync;
-"verify" = json.loads of the file (the least a validation does); "restore" = raw DELETE of the tables
+"verify" = json.loads of the file (the least a validation does); "diff" (of the file's document against a
+copy with 1 % of its items changed) = validate_document of the same file, the target being at most its
+cost; "restore" = raw DELETE of the tables
 plus executemany INSERTs of the same rows, in one transaction. The process remembers nothing between
 backups, so every create is a cold one.
 """
@@ -158,9 +160,34 @@ def large_document():
             }
             for i in range(1, COUNTS["backup_recipients"] + 1)
         ],
+        "backup_locations": [],  # copies off this machine (SPEC §14): none in the benchmark
     }
     doc["counts"] = {key: len(doc[key]) for key in SECTIONS}
     return doc
+
+
+def one_percent_changed(doc):
+    """A copy of a validated document with every hundredth item of each section changed (a field each: a
+    camera's name and schedule, a user's role, a token's name, …), and every hundredth setting."""
+    import copy
+
+    changed = copy.deepcopy(doc)
+    edits = {
+        "cameras": lambda c: c.update(name=c["name"] + " (moved)", schedule={"monday": [["08:00", "13:00"]]}),
+        "users": lambda u: u.update(role="viewer" if u["role"] == "admin" else "admin"),
+        "associations": lambda link: link.update(group_id=link["group_id"] % 100 + 1),
+        "recovery_codes": lambda code: code.update(created_at="2026-11-30T00:00:00Z"),
+    }
+    for section, items in changed.items():
+        if not isinstance(items, list) or not items or not isinstance(items[0], dict):
+            continue
+        edit = edits.get(section, lambda item: item.update(name=f"{item['name']} (renamed)"))
+        for item in items[::100]:
+            edit(item)
+    settings = changed["settings"]
+    for key in list(settings)[::100]:
+        settings[key] = settings[key] + 1 if type(settings[key]) is int else settings[key]
+    return changed
 
 
 def _timed(work):
@@ -317,6 +344,7 @@ def main():
 
     from vibenvr.backups import service
     from vibenvr.backups.document.canonical import compute_checksum, encode
+    from vibenvr.backups.document.diff import diff_documents
     from vibenvr.backups.document.export import export_bytes
     from vibenvr.backups.document.validate import validate_document
     from vibenvr.backups.restore import restore_document
@@ -354,8 +382,15 @@ def main():
                 ],
                 args.runs,
             )
+            changed = one_percent_changed(valid.doc)
+            assert not diff_documents(valid.doc, changed)["identical"], "the changed copy differs"
+            t_diff, f_diff = median_times(
+                [lambda: diff_documents(valid.doc, changed), lambda: validate_document(path.read_bytes())],
+                args.runs,
+            )
             if args.profile:
                 profile("create (cold)", create_cold)
+                profile("diff", lambda: diff_documents(valid.doc, changed))
             t_enc, f_enc, t_venc, f_venc, enc_size = encrypted_runs(service, update_settings, args.runs)
             fixed = dt.datetime(2026, 11, 29, 22, 40)
             canonical_stored = export_bytes(now=fixed)
@@ -388,6 +423,7 @@ def main():
         ("create cold", t_cold, f_create, "<= 2x"),
         ("create old-text", t_before, f_before, ""),
         ("verify", t_verify, f_verify, ""),
+        ("diff", t_diff, f_diff, "<= 1x"),
         ("restore", t_restore, f_restore, "<= 3x"),
         ("create encrypted", t_enc, f_enc, "<= 1.3x"),
         ("verify encrypted", t_venc, f_venc, "<= 1.3x"),
