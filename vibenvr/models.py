@@ -198,7 +198,7 @@ class BackupLocation(IdModel):
     username = CharField(default="", max_length=200)
     password = CharField(default="", max_length=1000)
     private_key = TextField(default="")
-    host_key = CharField(default="", max_length=1000)
+    host_key = CharField(default="", max_length=4096)  # an SSH host key as pinned: RSA 8192 fits
     url = CharField(default="", max_length=2048)
     endpoint_url = CharField(default="", max_length=2048)
     region = CharField(default="", max_length=100)

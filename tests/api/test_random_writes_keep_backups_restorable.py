@@ -12,6 +12,7 @@ import contextlib
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from peewee import SqliteDatabase
+from pyrage import x25519
 
 from vibenvr.backups.document.canonical import SECTIONS
 from vibenvr.backups.document.export import export_bytes, export_document
@@ -21,7 +22,10 @@ from vibenvr.db import SQLITE_PRAGMAS, db
 from vibenvr.migrations import migrate
 from vibenvr.settings.service import clear_cache
 
+from backups.helpers import RECIPIENTS, location_item
+
 picks = st.lists(st.integers(0, 7), max_size=3)
+KEYS = [*RECIPIENTS, *(str(x25519.Identity.generate().to_public()) for _ in range(3))]
 OPERATIONS = st.one_of(
     st.tuples(st.just("create_camera"), st.integers(0, 7), picks),
     st.tuples(st.just("create_group"), picks),
@@ -32,8 +36,21 @@ OPERATIONS = st.one_of(
     st.tuples(st.just("update_viewer"), st.integers(0, 7), st.booleans(), picks, picks),
     st.tuples(st.just("update_settings"), st.integers(1, 1000)),
     st.tuples(st.just("create_token"), st.integers(0, 7)),
+    st.tuples(st.just("create_recipient"), st.integers(0, len(KEYS) - 1)),
+    st.tuples(st.just("create_location"), st.sampled_from(["folder", "sftp", "webdav", "s3"]), st.booleans()),
+    st.tuples(st.just("update_location"), st.integers(0, 7), st.sampled_from(["folder", "sftp", "webdav", "s3"])),
     st.tuples(
-        st.sampled_from(["delete_camera", "delete_group", "delete_profile", "delete_viewer", "delete_token"]),
+        st.sampled_from(
+            [
+                "delete_camera",
+                "delete_group",
+                "delete_profile",
+                "delete_viewer",
+                "delete_token",
+                "delete_recipient",
+                "delete_location",
+            ]
+        ),
         st.integers(0, 7),
     ),
 )
@@ -68,7 +85,15 @@ class World:
 
     def __init__(self, api):
         self.api = api
-        self.seen = {"cameras": [], "groups": [], "storage-profiles": [], "users": [], "tokens": []}
+        self.seen = {
+            "cameras": [],
+            "groups": [],
+            "storage-profiles": [],
+            "users": [],
+            "tokens": [],
+            "backup-recipients": [],
+            "backup-locations": [],
+        }
         self.n = 0
 
     def pick(self, kind, index):
@@ -155,6 +180,8 @@ class World:
             self.send("PATCH", "/api/settings", {"backup_auto_retention": args[0], "system_name": f"NVR {n}"})
         elif name == "create_token":
             self.send("POST", "/api/tokens", {"name": f"token {n}"})
+        elif name in ("create_recipient", "create_location", "update_location"):
+            self.apply_backup_setting(name, args, n)
         else:
             kind = {
                 "delete_camera": "cameras",
@@ -162,8 +189,23 @@ class World:
                 "delete_profile": "storage-profiles",
                 "delete_viewer": "users",
                 "delete_token": "tokens",
+                "delete_recipient": "backup-recipients",
+                "delete_location": "backup-locations",
             }[name]
             self.send("DELETE", f"/api/{kind}/{self.pick(kind, args[0])}")
+
+    def apply_backup_setting(self, name, args, n):
+        """The admins' recipients and the backup locations (SPEC §13, §14): configuration in every backup too."""
+        if name == "create_recipient":
+            self.send("POST", "/api/backup-recipients", {"name": f"key {n}", "recipient": KEYS[args[0]]})
+        elif name == "create_location":
+            kind, enabled = args
+            body = {**location_item(kind), "name": f"place {n}", "enabled": enabled, "retention": n % 5 or None}
+            self.send("POST", "/api/backup-locations", body)
+        elif name == "update_location":
+            place, kind = args  # a kind changed keeps no stale credentials, and the new kind's fields are given
+            body = {**location_item(kind), "prefix": f"/nvr/{n}/", "host_key": ""}
+            self.send("PATCH", f"/api/backup-locations/{self.pick('backup-locations', place)}", body)
 
 
 @example(operations=[("create_camera", 0, []), ("create_viewer", True, [0], []), ("delete_camera", 0)])

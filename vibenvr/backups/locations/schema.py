@@ -116,7 +116,7 @@ LOCATION_SCHEMA = {
     "username": (text(200), ""),
     "password": (text(1000, strip=False), ""),
     "private_key": (private_key, ""),
-    "host_key": (text(1000), ""),
+    "host_key": (text(4096), ""),
     "url": (http_url, ""),
     "endpoint_url": (http_url, ""),
     "region": (text(100), ""),

@@ -14,7 +14,7 @@ from ...db import current_row, save_changes, write_transaction
 from ...models import BackupLocation
 from ...runtime import LocationCopy, LocationStatus
 from ...timeutil import iso, utcnow
-from ...validation import ConflictError, ValidationError, clean_object
+from ...validation import ConflictError, FieldError, ValidationError, clean_object
 from ..errors import InvalidBackupName
 from ..names import NAME_RE
 from .kinds import transport_for
@@ -126,6 +126,13 @@ def delete_location(row):
 def pin_host_key(row, seen):
     """Keep an SFTP server's host key seen on the first connection (SPEC §14); True when pinned now."""
     if row.kind != "sftp" or not seen or row.host_key:
+        return False
+    try:
+        seen = LOCATION_SCHEMA["host_key"][0](seen, "host_key")  # pinned only as a backup can carry it
+    except FieldError:
+        log.warning(
+            'backup location "%s": the server\'s host key cannot be pinned (%d characters)', row.name, len(seen)
+        )
         return False
     with write_transaction():
         BackupLocation.update(host_key=seen).where(
